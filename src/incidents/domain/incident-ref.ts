@@ -1,0 +1,10 @@
+/** Human keys: `INC-000123`. The number is the incident's sequence value. */
+export const INCIDENT_KEY = /^INC-(\d{1,15})$/;
+
+export const incidentKey = (number: number): string => `INC-${String(number).padStart(6, '0')}`;
+
+/** An incident is addressed by its UUID or its human key, wherever an id is accepted. */
+export function parseIncidentRef(ref: string): { id: string } | { number: number } {
+  const match = INCIDENT_KEY.exec(ref);
+  return match ? { number: Number(match[1]) } : { id: ref.toLowerCase() };
+}

@@ -1,0 +1,37 @@
+import { ConfigError, loadConfig } from './platform/config/index.js';
+import { createLogger } from './platform/logging/index.js';
+import { startSystem } from './system.js';
+import { describeSystem } from './startup-banner.js';
+
+/** `npm start`: the whole system in one process on embedded defaults. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+
+  const system = await startSystem(config, logger);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    void system.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.stdout.write(describeSystem(system));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`figdesk failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

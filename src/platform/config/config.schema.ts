@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const url = z.url({ protocol: /^https?$/ });
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
+const milliseconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+
+/**
+ * Every environment variable figdesk reads, with its type, default and meaning.
+ * The README's configuration table is generated from this schema (npm run config:table).
+ */
+export const ConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development')
+    .describe('Runtime mode. `production` refuses the development identity provider and requires KEYCLOAK_URL and DATABASE_URL.'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+    .describe('Minimum level of the JSON log lines written to stdout.'),
+  HOST: z.string().min(1).default('127.0.0.1')
+    .describe('Address every HTTP server binds to. Loopback by default; set 0.0.0.0 in containers.'),
+
+  PROXY_PORT: port(8080).describe('Port of the migration proxy, the public edge.'),
+  INCIDENTS_PORT: port(8081).describe('Port of the incidents service.'),
+  CLIENTS_PORT: port(8082).describe('Port of the clients service.'),
+  ORDERS_PORT: port(8083).describe('Port of the orders service.'),
+  LEGACY_CRM_PORT: port(8090).describe('Port of the legacy CRM simulator (development and tests only).'),
+  DEV_IDP_PORT: port(8180).describe('Port of the development identity provider, started when KEYCLOAK_URL is unset.'),
+
+  INCIDENTS_URL: url.optional().describe('Where the proxy reaches the incidents service. Default: http://127.0.0.1:INCIDENTS_PORT.'),
+  CLIENTS_URL: url.optional().describe('Where the proxy reaches the clients service. Default: http://127.0.0.1:CLIENTS_PORT.'),
+  ORDERS_URL: url.optional().describe('Where the proxy reaches the orders service. Default: http://127.0.0.1:ORDERS_PORT.'),
+  LEGACY_CRM_URL: url.optional().describe('Base URL of the legacy CRM. Default: the simulator on http://127.0.0.1:LEGACY_CRM_PORT.'),
+
+  DATABASE_URL: postgresUrl.optional()
+    .describe('PostgreSQL connection string. Unset: an embedded PGlite database under DATA_DIR, served on EMBEDDED_PG_PORT.'),
+  DATABASE_REPLICA_URL: postgresUrl.optional()
+    .describe('Read replica for read-only queries. Unset: reads go to DATABASE_URL.'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10)
+    .describe('Connections per pool (each service has one pool per database).'),
+  DATA_DIR: z.string().min(1).default('.data')
+    .describe('Folder for embedded data (PGlite). Survives restarts.'),
+  EMBEDDED_PG_PORT: port(54320).describe('Port on which the embedded PGlite speaks the Postgres wire protocol (loopback only).'),
+
+  KEYCLOAK_URL: url.optional()
+    .describe('Keycloak base URL used to fetch the realm JWKS. Unset: the development identity provider is started on DEV_IDP_PORT.'),
+  KEYCLOAK_REALM: z.string().min(1).default('helpdesk').describe('Keycloak realm.'),
+  KEYCLOAK_ISSUER: url.optional()
+    .describe('Expected `iss` of tokens when Keycloak is reached under another name than its public one. Default: KEYCLOAK_URL/realms/KEYCLOAK_REALM.'),
+  KEYCLOAK_AUDIENCE: z.string().min(1).default('helpdesk-api')
+    .describe('Audience (`aud`) every access token must carry; the realm export adds it with an audience mapper on each client.'),
+  JWKS_COOLDOWN_MS: milliseconds(30_000)
+    .describe('Minimum time between two JWKS fetches; a token with an unknown `kid` triggers a refetch after it.'),
+  REALM_FILE: z.string().min(1).default('keycloak/helpdesk-realm.json')
+    .describe('Realm export read by the development identity provider (the same file Keycloak imports).'),
+
+  SHUTDOWN_TIMEOUT_MS: milliseconds(10_000)
+    .describe('How long a stopping server waits for in-flight requests before closing their connections.'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;

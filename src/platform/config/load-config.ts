@@ -1,0 +1,27 @@
+import { ConfigSchema, type Config } from './config.schema.js';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as in most twelve-factor tooling.
+  const defined = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = ConfigSchema.safeParse(defined);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const config = result.data;
+  if (config.NODE_ENV === 'production') {
+    const missing = (['DATABASE_URL', 'KEYCLOAK_URL'] as const).filter((name) => !config[name]);
+    if (missing.length) throw new ConfigError(missing.map((name) => `${name}: required when NODE_ENV=production`));
+  }
+  return config;
+}
+
+/** Names every variable the schema knows, for checks of deployment files. */
+export const knownVariables = (): string[] => Object.keys(ConfigSchema.shape);

@@ -1,0 +1,1 @@
+export { appendEvent, type DomainEvent } from './outbox.js';

@@ -1,0 +1,2 @@
+export { Lifecycle } from './lifecycle.js';
+export { listen, type RunningServer } from './http-server.js';
