@@ -3,7 +3,7 @@ import { startClients } from './clients/index.js';
 import { startIncidents } from './incidents/index.js';
 import { startMigrationProxy } from './migration-proxy/index.js';
 import { startOrders } from './orders/index.js';
-import { startDevIdp, type DevIdp } from './platform/auth/dev-idp/index.js';
+import type { DevIdp } from './platform/auth/dev-idp/index.js';
 import type { Config } from './platform/config/index.js';
 import { poolPerService, sharedEmbeddedDatabase, startEmbeddedPostgres, type DatabaseFactory } from './platform/db/index.js';
 import { Lifecycle } from './platform/lifecycle/index.js';
@@ -16,7 +16,7 @@ export interface RunningSystem {
   config: Config;
   services: Record<'proxy' | 'incidents' | 'clients' | 'orders' | 'legacyCrm', RunningService>;
   idp?: DevIdp;
-  databaseUrl: string;
+  databaseUrl?: string;
   embeddedDatabase: boolean;
   stop(): Promise<void>;
 }
@@ -26,13 +26,15 @@ export interface RunningSystem {
  * runs. Missing infrastructure is replaced by embedded defaults (PGlite, the development
  * identity provider), and the log says which.
  */
-export async function startSystem(initial: Config, logger: Logger): Promise<RunningSystem> {
+export async function startSystem(initial: Config, logger: Logger, injected: { database?: DatabaseFactory } = {}): Promise<RunningSystem> {
   const lifecycle = new Lifecycle(logger);
   let config = { ...initial };
   try {
     let databaseUrl = config.DATABASE_URL;
     let database: DatabaseFactory;
-    if (databaseUrl) {
+    if (injected.database) {
+      database = injected.database;
+    } else if (databaseUrl) {
       database = poolPerService({ url: databaseUrl, replicaUrl: config.DATABASE_REPLICA_URL, poolMax: config.DATABASE_POOL_MAX });
     } else {
       const embedded = await lifecycle.start(
@@ -49,6 +51,8 @@ export async function startSystem(initial: Config, logger: Logger): Promise<Runn
 
     let idp: DevIdp | undefined;
     if (!config.KEYCLOAK_URL) {
+      // Loaded only when used: production (KEYCLOAK_URL set) never loads oidc-provider.
+      const { startDevIdp } = await import('./platform/auth/dev-idp/index.js');
       idp = await lifecycle.start(
         'dev-idp',
         () => startDevIdp({ realmFile: config.REALM_FILE, host: config.HOST, port: config.DEV_IDP_PORT, nodeEnv: config.NODE_ENV, logger: logger.child({ service: 'dev-idp' }), keyFile: join(config.DATA_DIR, 'dev-idp-key.json') }),
@@ -81,7 +85,7 @@ export async function startSystem(initial: Config, logger: Logger): Promise<Runn
       services: { proxy, incidents, clients, orders, legacyCrm },
       idp,
       databaseUrl,
-      embeddedDatabase: !initial.DATABASE_URL,
+      embeddedDatabase: !initial.DATABASE_URL && !injected.database,
       stop: () => lifecycle.stop(),
     };
   } catch (error) {

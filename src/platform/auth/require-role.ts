@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { Forbidden, Unauthorized, ServiceUnavailable } from '../http/problem.js';
-import { InvalidToken, type AuthUser } from './token-verifier.js';
+import { IdentityProviderUnavailable, InvalidToken, type AuthUser } from './token-verifier.js';
 
 export type Role = 'agent' | 'manager' | 'admin' | 'intake';
 export type Verify = (token: string) => Promise<AuthUser>;
@@ -24,11 +24,8 @@ export function authenticate(verify: Verify): RequestHandler {
       req.user = await verify(match[1] as string);
       next();
     } catch (error) {
-      if (error instanceof InvalidToken) {
-        // Unreachable realm keys are our fault, not the caller's.
-        if (error.message === 'realm keys are unavailable') return next(ServiceUnavailable('The identity provider cannot be reached'));
-        return next(Unauthorized(`Invalid token: ${error.message}`));
-      }
+      if (error instanceof InvalidToken) return next(Unauthorized(`Invalid token: ${error.message}`));
+      if (error instanceof IdentityProviderUnavailable) return next(ServiceUnavailable('The identity provider cannot be reached; try again shortly'));
       next(error);
     }
   };

@@ -29,6 +29,14 @@ export class InvalidToken extends Error {
   }
 }
 
+/** The realm keys could not be fetched: our fault, not the caller's. */
+export class IdentityProviderUnavailable extends Error {
+  constructor(cause: unknown) {
+    super('the identity provider cannot be reached', { cause });
+    this.name = 'IdentityProviderUnavailable';
+  }
+}
+
 interface KeycloakClaims extends JWTPayload {
   typ?: string;
   azp?: string;
@@ -61,6 +69,10 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
         requiredClaims: ['exp', 'sub'],
       }));
     } catch (error) {
+      // Anything that is not jose's verdict on the token (a refused connection, a timeout) is the IdP being away.
+      if (!(error instanceof joseErrors.JOSEError) || error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) {
+        throw new IdentityProviderUnavailable(error);
+      }
       throw new InvalidToken(describe(error));
     }
     // Keycloak marks access tokens `typ: Bearer`; refresh and ID tokens are signed by the same keys.
@@ -82,13 +94,11 @@ function toUser(payload: KeycloakClaims): AuthUser {
   };
 }
 
-function describe(error: unknown): string {
+function describe(error: InstanceType<typeof joseErrors.JOSEError>): string {
   if (error instanceof joseErrors.JWTExpired) return 'token expired';
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim ${error.claim} is not acceptable`;
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature does not verify';
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'signed by a key the realm does not publish';
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'signature algorithm not allowed';
-  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return 'realm keys are unavailable';
-  if (error instanceof joseErrors.JOSEError) return 'token is malformed';
-  return 'token could not be verified';
+  return 'token is malformed';
 }

@@ -1,0 +1,43 @@
+import type { Config } from '../../src/platform/config/index.js';
+import { createLogger } from '../../src/platform/logging/index.js';
+import { startSystem, type RunningSystem } from '../../src/system.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { startKeycloakStandIn, type KeycloakStandIn } from './keycloak-tokens.js';
+import { testConfig } from './test-config.js';
+
+export interface TestSystem {
+  system: RunningSystem;
+  database: TestDatabase;
+  keycloak: KeycloakStandIn;
+  config: Config;
+  /** Base URL of the public edge. */
+  edge: string;
+  stop(): Promise<void>;
+}
+
+/** The whole system on free ports, real HTTP between services, tokens from a local Keycloak stand-in. */
+export async function startTestSystem(overrides: Record<string, string> = {}): Promise<TestSystem> {
+  const database = await createTestDatabase();
+  const keycloak = await startKeycloakStandIn();
+  const config = testConfig({ KEYCLOAK_URL: keycloak.baseUrl, ...overrides });
+  const logger = createLogger(config.LOG_LEVEL);
+  try {
+    const system = await startSystem(config, logger, { database: database.factory });
+    return {
+      system,
+      database,
+      keycloak,
+      config: system.config,
+      edge: system.services.proxy.url,
+      async stop() {
+        await system.stop();
+        await keycloak.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await keycloak.close();
+    await database.close();
+    throw error;
+  }
+}
