@@ -27,6 +27,8 @@ export interface EmbeddedPostgresOptions {
  * PGlite opens a data folder without any lock, and two processes writing one folder lose
  * rows silently; a pid file makes the second one refuse to start instead.
  */
+const heldHere = new Set<string>();
+
 async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   const lockFile = join(dataDir, 'figdesk.pid');
   for (let attempt = 0; attempt < 2; attempt += 1) {
@@ -34,11 +36,17 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
       const handle = await open(lockFile, 'wx');
       await handle.writeFile(String(process.pid));
       await handle.close();
-      return () => rm(lockFile, { force: true });
+      heldHere.add(lockFile);
+      return async () => {
+        heldHere.delete(lockFile);
+        await rm(lockFile, { force: true });
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number.parseInt(await readFile(lockFile, 'utf8').catch(() => ''), 10);
-      if (owner && owner !== process.pid && isAlive(owner)) {
+      // Our own pid counts as a holder only if this process really holds it (a container restart reuses pids).
+      const held = owner === process.pid ? heldHere.has(lockFile) : owner > 0 && isAlive(owner);
+      if (held) {
         throw new Error(`The embedded database in ${dataDir} is in use by process ${owner}; stop it or set DATA_DIR to another folder`);
       }
       await rm(lockFile, { force: true }); // left by a process that died

@@ -1,0 +1,28 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { schemaMigrations } from '../../../migrations/index.js';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { migrateSchema, rollbackSchema } from './index.js';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db?.close());
+
+const tables = async (schema: string) =>
+  (await db.knex('information_schema.tables').where({ table_schema: schema }).orderBy('table_name').pluck('table_name')) as string[];
+
+describe('migrations', () => {
+  it('bring every schema up, are idempotent, and roll back cleanly', async () => {
+    for (const [schema, migrations] of Object.entries(schemaMigrations)) {
+      await migrateSchema(db.knex, schema, migrations);
+      expect(await migrateSchema(db.knex, schema, migrations)).toEqual([]);
+    }
+    expect(await tables('incidents')).toEqual(['incidents', 'knex_migrations', 'knex_migrations_lock', 'outbox']);
+    expect(await tables('clients')).toEqual(['knex_migrations', 'knex_migrations_lock']);
+
+    await rollbackSchema(db.knex, 'incidents', schemaMigrations.incidents);
+    expect(await tables('incidents')).toEqual(['knex_migrations', 'knex_migrations_lock']);
+    expect(await migrateSchema(db.knex, 'incidents', schemaMigrations.incidents)).toEqual(Object.keys(schemaMigrations.incidents));
+  });
+});

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { startTestSystem, type TestSystem } from './support/system.js';
+
+let t: TestSystem;
+beforeAll(async () => {
+  t = await startTestSystem();
+});
+afterAll(() => t?.stop());
+
+describe('the whole system in one process', () => {
+  it('every service reports ready, naming each dependency it checked', async () => {
+    for (const [name, service] of Object.entries(t.system.services)) {
+      const response = await request(service.url).get('/health/ready');
+      expect({ name, status: response.status }).toEqual({ name, status: 200 });
+      expect(response.body.status).toBe('ready');
+      await request(service.url).get('/health/live').expect(200);
+    }
+    const edge = await request(t.edge).get('/health/ready');
+    expect(Object.keys(edge.body.checks).sort()).toEqual(['identity_provider', 'incidents', 'postgres']);
+  });
+
+  it('carries the caller’s request id through the edge into the service and its error bodies', async () => {
+    const token = await t.keycloak.sign();
+    const response = await request(t.edge).get('/api/v1/incidents/INC-424242').set('Authorization', `Bearer ${token}`).set('X-Request-Id', 'trace-abc-123').expect(404);
+    expect(response.headers['x-request-id']).toBe('trace-abc-123');
+    expect(response.body.request_id).toBe('trace-abc-123');
+  });
+
+  it('makes up a request id when the caller sends none (or an unsafe one)', async () => {
+    const response = await request(t.edge).get('/health/live').set('X-Request-Id', 'bad id\twith spaces');
+    expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('the edge refuses a missing token itself, before calling the service', async () => {
+    const response = await request(t.edge).post('/api/v1/incidents').send({ title: 'x' }).expect(401);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('exposes Prometheus metrics labelled by route template, never by raw path', async () => {
+    const token = await t.keycloak.sign();
+    await request(t.edge).get('/api/v1/incidents/INC-000777').set('Authorization', `Bearer ${token}`);
+    const edgeMetrics = (await request(t.edge).get('/metrics').expect(200)).text;
+    expect(edgeMetrics).toMatch(/http_request_duration_seconds_count\{service="migration-proxy",method="GET",route="\/api\/v1\/incidents\/\*",status="404"\} \d+/);
+    const serviceMetrics = (await request(t.system.services.incidents.url).get('/metrics').expect(200)).text;
+    expect(serviceMetrics).toMatch(/http_request_duration_seconds_bucket\{le="0.005",service="incidents",method="GET",route="\/api\/v1\/incidents\/:id",status="404"\}/);
+    expect(serviceMetrics).not.toContain('INC-000777');
+    expect(serviceMetrics).toContain('process_cpu_seconds_total');
+  });
+
+  it('publishes one OpenAPI 3.1 document at the edge, built from the services’ schemas, and human docs', async () => {
+    const document = (await request(t.edge).get('/api/v1/openapi.json').expect(200)).body;
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/v1/incidents', '/api/v1/incidents/{id}']));
+    expect(document.paths['/api/v1/incidents'].post.responses).toHaveProperty('400');
+    expect(document.components.schemas).toHaveProperty('CreateIncident');
+    expect(document.components.schemas.CreateIncident.properties.priority.enum).toEqual(['P1', 'P2', 'P3', 'P4']);
+    const docs = await request(t.edge).get('/api/docs/').expect(200);
+    expect(docs.text).toContain('swagger-ui');
+  });
+
+  it('readiness tells the truth when a dependency goes away, and the edge answers 502 problem+json', async () => {
+    await t.system.services.incidents.stop();
+    const edge = await request(t.edge).get('/health/ready').expect(503);
+    expect(edge.body.checks.incidents.status).toBe('fail');
+    const response = await request(t.edge).get('/api/v1/incidents/INC-000001').set('Authorization', `Bearer ${await t.keycloak.sign()}`).expect(502);
+    expect(response.body).toMatchObject({ status: 502, title: 'Bad gateway' });
+  });
+});
