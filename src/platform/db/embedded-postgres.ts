@@ -47,7 +47,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
       // Our own pid counts as a holder only if this process really holds it (a container restart reuses pids).
       const held = owner === process.pid ? heldHere.has(lockFile) : owner > 0 && isAlive(owner);
       if (held) {
-        throw new Error(`The embedded database in ${dataDir} is in use by process ${owner}; stop it or set DATA_DIR to another folder`);
+        throw new Error(`The embedded database in ${dataDir} is in use by process ${owner}; stop it or set DATA_DIR to another folder`, { cause: error });
       }
       await rm(lockFile, { force: true }); // left by a process that died
     }

@@ -12,6 +12,9 @@ const logger = createLogger('silent');
 let idp: DevIdp;
 let t: TestSystem;
 
+// Test assertions read JSON bodies loosely.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = (response: Response): Promise<any> => response.json();
 const tokenUrl = () => `${idp.issuer}/protocol/openid-connect/token`;
 const form = (fields: Record<string, string>) => new URLSearchParams(fields);
 const postForm = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
@@ -28,7 +31,7 @@ afterAll(async () => {
 
 describe('the development identity provider speaks Keycloak', () => {
   it('publishes discovery and JWKS at Keycloak paths for realm helpdesk', async () => {
-    const discovery = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
+    const discovery = await json(await fetch(`${idp.issuer}/.well-known/openid-configuration`));
     expect(discovery).toMatchObject({
       issuer: idp.issuer,
       token_endpoint: `${idp.issuer}/protocol/openid-connect/token`,
@@ -36,7 +39,7 @@ describe('the development identity provider speaks Keycloak', () => {
       authorization_endpoint: `${idp.issuer}/protocol/openid-connect/auth`,
     });
     expect(discovery.grant_types_supported).toEqual(expect.arrayContaining(['password', 'client_credentials', 'authorization_code', 'refresh_token']));
-    const jwks = await (await fetch(discovery.jwks_uri)).json();
+    const jwks = await json(await fetch(discovery.jwks_uri));
     expect(jwks.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
     expect(jwks.keys[0].d).toBeUndefined();
   });
@@ -44,7 +47,7 @@ describe('the development identity provider speaks Keycloak', () => {
   it('password grant for agent1 gives a Keycloak-shaped token the incidents service accepts as an agent', async () => {
     const response = await postForm(tokenUrl(), { grant_type: 'password', client_id: 'helpdesk-cli', username: 'agent1', password: 'agent1' });
     expect(response.status).toBe(200);
-    const body = await response.json();
+    const body = await json(response);
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 300 });
     expect(decodeProtectedHeader(body.access_token)).toMatchObject({ alg: 'RS256', typ: 'JWT' });
     expect(decodeJwt(body.access_token)).toMatchObject({
@@ -79,7 +82,7 @@ describe('the development identity provider speaks Keycloak', () => {
     const basic = Buffer.from('helpdesk-intake:intake-dev-secret').toString('base64');
     const response = await postForm(tokenUrl(), { grant_type: 'client_credentials' }, { Authorization: `Basic ${basic}` });
     expect(response.status).toBe(200);
-    const { access_token } = await response.json();
+    const { access_token } = await json(response);
     expect(decodeJwt(access_token)).toMatchObject({ azp: 'helpdesk-intake', preferred_username: 'service-account-helpdesk-intake', realm_access: { roles: ['intake'] } });
     const user = await verifierFromConfig(testConfig({ KEYCLOAK_URL: idp.url }))(access_token);
     expect([...user.roles]).toEqual(['intake']);
@@ -158,7 +161,7 @@ describe('the development identity provider speaks Keycloak', () => {
     const code = new URL(location).searchParams.get('code') as string;
     const token = await postForm(tokenUrl(), { grant_type: 'authorization_code', client_id: 'helpdesk-web', code, redirect_uri: redirectUri, code_verifier: verifier });
     expect(token.status).toBe(200);
-    const body = await token.json();
+    const body = await json(token);
     expect(decodeJwt(body.access_token)).toMatchObject({ azp: 'helpdesk-web', typ: 'Bearer', preferred_username: 'agent1', realm_access: { roles: ['agent'] } });
     expect(body.refresh_token).toEqual(expect.any(String));
     await request(t.edge).post('/api/v1/incidents').set('Authorization', `Bearer ${body.access_token}`).send({ title: 'From the web UI flow' }).expect(201);
