@@ -1,20 +1,11 @@
-import { ConfigError, loadConfig } from './platform/config/index.js';
+import { loadConfigOrExit } from './platform/config/index.js';
 import { createLogger } from './platform/logging/index.js';
 import { startSystem } from './system.js';
 import { describeSystem } from './startup-banner.js';
 
 /** `npm start`: the whole system in one process on embedded defaults. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger(config.LOG_LEVEL);
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
 

@@ -3,7 +3,7 @@ import { startIncidents } from './incidents/index.js';
 import { startMigrationProxy } from './migration-proxy/index.js';
 import { startOrders } from './orders/index.js';
 import { startLegacyCrm } from '../tools/legacy-crm/index.js';
-import { ConfigError, loadConfig } from './platform/config/index.js';
+import { loadConfigOrExit } from './platform/config/index.js';
 import { createLogger } from './platform/logging/index.js';
 import { poolPerService } from './platform/db/index.js';
 import type { RunningService, ServiceContext } from './platform/service/index.js';
@@ -26,16 +26,7 @@ async function main(): Promise<void> {
     process.stderr.write(`usage: service.js <${Object.keys(services).join('|')}>\n`);
     process.exit(2);
   }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   if (needsDatabase(name) && !config.DATABASE_URL) {
     process.stderr.write('DATABASE_URL: required to run a single service (npm start runs the embedded database for the whole system)\n');
     process.exit(2);

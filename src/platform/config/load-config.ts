@@ -25,3 +25,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** Names every variable the schema knows, for checks of deployment files. */
 export const knownVariables = (): string[] => Object.keys(ConfigSchema.shape);
+
+/** For entry points: a bad environment prints every problem and exits with status 2, before anything starts. */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+}
