@@ -1,8 +1,10 @@
-import type { Knex } from 'knex';
 import { v7 as uuidv7 } from 'uuid';
-import type { AuthUser } from '../../platform/auth/index.js';
-import { appendEvent } from '../../platform/events/index.js';
-import { insertIncident, type Channel, type IncidentRow, type Priority, type Reporter } from '../data/incident.repository.js';
+import { insertIncident, type Actor, type Channel, type IncidentRow, type Priority, type Reporter } from '../data/incident.repository.js';
+import type { IncidentsDeps } from './deps.js';
+import { incidentView } from './incident-view.js';
+import { applyProblemRules } from './problem-links.js';
+import { dueTimes } from './sla.js';
+import { inTransaction } from './unit-of-work.js';
 
 export interface CreateIncidentInput {
   title: string;
@@ -11,14 +13,20 @@ export interface CreateIncidentInput {
   category?: string;
   priority: Priority;
   reporter?: Reporter;
+  client_id?: string;
+  order_id?: string;
+  assignee?: { id: string; name?: string } | null;
+  group?: string;
+  tags?: string[];
 }
 
-export const actorOf = (user: AuthUser) => ({ id: user.id, username: user.username, ...(user.name ? { name: user.name } : {}) });
-
-/** Files an incident and its `incident.created` event in one transaction: both or neither. */
-export async function createIncident(db: Knex, input: CreateIncidentInput, user: AuthUser, present: (row: IncidentRow) => unknown): Promise<IncidentRow> {
-  return db.transaction(async (trx) => {
-    const incident = await insertIncident(trx, {
+/**
+ * Files an incident with its SLA due times, history, `incident.created` event, and the
+ * automatic problem rules, all in one transaction.
+ */
+export async function createIncident(deps: IncidentsDeps, input: CreateIncidentInput, actor: Actor): Promise<IncidentRow> {
+  const incident = await inTransaction(deps, actor, async (uow) => {
+    const created = await insertIncident(uow.trx, {
       id: uuidv7(),
       title: input.title,
       description: input.description,
@@ -26,15 +34,21 @@ export async function createIncident(db: Knex, input: CreateIncidentInput, user:
       category: input.category ?? null,
       priority: input.priority,
       reporter: input.reporter ?? {},
-      created_by: actorOf(user),
+      client_id: input.client_id ?? null,
+      order_id: input.order_id ?? null,
+      assignee_id: input.assignee?.id ?? null,
+      assignee_name: input.assignee?.name ?? null,
+      group_name: input.group ?? null,
+      tags: input.tags ?? [],
+      problem_id: null,
+      created_by: actor,
+      created_at: uow.now,
+      ...dueTimes(uow.now, input.priority, deps.settings.slaTargets),
     });
-    await appendEvent(trx, 'incidents', {
-      type: 'incident.created',
-      aggregateType: 'incident',
-      aggregateId: incident.id,
-      actor: { id: user.id, username: user.username },
-      data: present(incident),
-    });
-    return incident;
+    uow.record({ incident_id: created.id, kind: 'created', after: { title: created.title, priority: created.priority, channel: created.channel } });
+    uow.emit({ type: 'incident.created', aggregateType: 'incident', aggregateId: created.id, data: incidentView(created, uow.now) });
+    uow.afterCommit.push(() => deps.metrics.created.inc({ channel: created.channel, priority: created.priority }));
+    return applyProblemRules(uow, deps, created);
   });
+  return incident;
 }

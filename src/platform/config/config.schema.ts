@@ -1,9 +1,43 @@
+import ms from 'ms';
 import { z } from 'zod';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const url = z.url({ protocol: /^https?$/ });
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
 const milliseconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+
+/** A duration such as `15m`, `4h`, `7d`, parsed to milliseconds. */
+const duration = (fallback: string) => z.string().default(fallback).transform((text, ctx) => {
+  const value = ms(text.trim() as ms.StringValue);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration such as 30m, 4h or 7d` });
+    return z.NEVER;
+  }
+  return value;
+});
+
+const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const;
+
+/** `P1=15m/4h,P2=1h/8h,…`: first-response and resolution targets per priority. */
+const slaTargets = (fallback: string) => z.string().default(fallback).transform((text, ctx) => {
+  const targets: Partial<Record<(typeof PRIORITIES)[number], { firstResponseMs: number; resolutionMs: number }>> = {};
+  for (const part of text.split(',').map((entry) => entry.trim()).filter(Boolean)) {
+    const match = /^(P[1-4])=([^/]+)\/(.+)$/.exec(part);
+    const firstResponseMs = match ? ms(match[2] as ms.StringValue) : undefined;
+    const resolutionMs = match ? ms(match[3] as ms.StringValue) : undefined;
+    if (!match || !(Number(firstResponseMs) > 0) || !(Number(resolutionMs) > 0)) {
+      ctx.addIssue({ code: 'custom', message: `"${part}" is not PRIORITY=FIRST_RESPONSE/RESOLUTION such as P1=15m/4h` });
+      return z.NEVER;
+    }
+    targets[match[1] as (typeof PRIORITIES)[number]] = { firstResponseMs: firstResponseMs as number, resolutionMs: resolutionMs as number };
+  }
+  const missing = PRIORITIES.filter((priority) => !targets[priority]);
+  if (missing.length) {
+    ctx.addIssue({ code: 'custom', message: `no target for ${missing.join(', ')}` });
+    return z.NEVER;
+  }
+  return targets as Record<(typeof PRIORITIES)[number], { firstResponseMs: number; resolutionMs: number }>;
+});
 
 /**
  * Every environment variable figdesk reads, with its type, default and meaning.
@@ -50,6 +84,19 @@ export const ConfigSchema = z.object({
     .describe('Minimum time between two JWKS fetches; a token with an unknown `kid` triggers a refetch after it.'),
   REALM_FILE: z.string().min(1).default('keycloak/helpdesk-realm.json')
     .describe('Realm export read by the development identity provider (the same file Keycloak imports).'),
+
+  INCIDENT_CATEGORIES: z.string().default('hardware,software,network,access,billing,other')
+    .transform((text) => [...new Set(text.split(',').map((entry) => entry.trim()).filter(Boolean))])
+    .refine((list) => list.length > 0 && list.every((entry) => /^[a-z0-9][a-z0-9_-]{0,49}$/.test(entry)), 'a comma-separated list of lowercase names')
+    .describe('Incident categories agents and intake may use (comma-separated).'),
+  SLA_TARGETS: slaTargets('P1=15m/4h,P2=1h/8h,P3=4h/2d,P4=1d/5d')
+    .describe('First-response/resolution targets per priority, around the clock; the clock pauses while an incident waits for the customer.'),
+  AUTO_CLOSE_AFTER: duration('7d').describe('Resolved incidents close by themselves after this long.'),
+  PROBLEM_CLUSTER_SIZE: z.coerce.number().int().min(2).max(1000).default(3)
+    .describe('This many open incidents of one category and one client or order within PROBLEM_CLUSTER_WINDOW make a problem.'),
+  PROBLEM_CLUSTER_WINDOW: duration('60m').describe('Time window of the clustering rule.'),
+  INCIDENT_JOBS_INTERVAL_MS: milliseconds(60_000)
+    .describe('How often the incidents service marks SLA breaches and closes resolved incidents; 0 turns the jobs off.'),
 
   SHUTDOWN_TIMEOUT_MS: milliseconds(10_000)
     .describe('How long a stopping server waits for in-flight requests before closing their connections.'),

@@ -18,7 +18,7 @@ describe('migrations', () => {
       await migrateSchema(db.knex, schema, migrations);
       expect(await migrateSchema(db.knex, schema, migrations)).toEqual([]);
     }
-    expect(await tables('incidents')).toEqual(['incidents', 'knex_migrations', 'knex_migrations_lock', 'outbox']);
+    expect(await tables('incidents')).toEqual(['comments', 'history', 'incidents', 'knex_migrations', 'knex_migrations_lock', 'outbox', 'problems']);
     expect(await tables('clients')).toEqual(['knex_migrations', 'knex_migrations_lock']);
 
     await rollbackSchema(db.knex, 'incidents', schemaMigrations.incidents);

@@ -5,3 +5,4 @@ export { PageQuery, toPage, encodeCursor, decodeCursor, type Page } from './pagi
 export { readiness, type ReadinessCheck, type OptionalCheck, type Checks, type ReadinessReport } from './health.js';
 export { problemHandler, sendProblem, PROBLEM_JSON } from './error-handler.js';
 export * from './problem.js';
+export { safeText, csv, instant, durationParam, booleanParam, externalId } from './schemas.js';

@@ -13,7 +13,7 @@ export const ProblemSchema = z
     request_id: z.string().optional(),
     errors: z.array(z.object({ pointer: z.string(), location: z.string(), detail: z.string() })).optional(),
   })
-  .meta({ id: 'Problem' });
+  .meta({ id: 'ProblemDetails', description: 'RFC 9457 problem details, the body of every error' });
 
 const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 

@@ -8,6 +8,8 @@ export interface ServiceContext {
   logger: Logger;
   /** Opens the service's pools (a pool per service on real Postgres; the shared one when embedded). */
   database: DatabaseFactory;
+  /** The time source of domain rules (SLA clocks, jobs); tests control it. Default: the system clock. */
+  clock?: () => Date;
   /** Overrides the port from config (tests pass 0). */
   port?: number;
 }

@@ -3,6 +3,7 @@ import { identityProviderCheck, verifierFromConfig, type Verify } from '../auth/
 import { databaseChecks, migrateSchema, type Database, type MigrationSet } from '../db/index.js';
 import { createApi, type Api, type Checks } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
+import { createMetrics, type Metrics } from '../metrics/index.js';
 import type { ServiceContext } from './context.js';
 import { serve, type RunningService } from './serve.js';
 
@@ -12,12 +13,17 @@ export interface DatabaseServiceSpec {
   schema: string;
   migrations: MigrationSet;
   port: number;
-  /** Adds the service's routes; may return extra routers (e.g. a proxy) and readiness checks. */
-  setup?: (deps: { api: Api; database: Database; verify: Verify; logger: Logger }) =>
-    | void
-    | { routers?: Router[]; readiness?: Checks; openApi?: () => unknown }
-    | Promise<void | { routers?: Router[]; readiness?: Checks; openApi?: () => unknown }>;
+  /** Adds the service's routes; may return extra routers (e.g. a proxy), readiness checks, and background work to stop. */
+  setup?: (deps: { api: Api; database: Database; verify: Verify; logger: Logger; metrics: Metrics }) => SetupResult | Promise<SetupResult>;
 }
+
+type SetupResult = void | {
+  routers?: Router[];
+  readiness?: Checks;
+  openApi?: () => unknown;
+  /** Stops background work (jobs) before the pool closes. */
+  stop?: () => Promise<void> | void;
+};
 
 /** The shape every service with a schema shares: own pool, migrate own schema, serve, release the pool last. */
 export async function startDatabaseService(context: ServiceContext, spec: DatabaseServiceSpec): Promise<RunningService> {
@@ -29,7 +35,8 @@ export async function startDatabaseService(context: ServiceContext, spec: Databa
     if (applied.length) logger.info({ applied }, `migrated schema ${spec.schema}`);
     const verify = verifierFromConfig(config);
     const api = createApi(verify);
-    const extra = (await spec.setup?.({ api, database, verify, logger })) ?? {};
+    const metrics = createMetrics(spec.name);
+    const extra = (await spec.setup?.({ api, database, verify, logger, metrics })) ?? {};
     return await serve({
       name: spec.name,
       config,
@@ -38,8 +45,12 @@ export async function startDatabaseService(context: ServiceContext, spec: Databa
       api,
       routers: extra.routers,
       openApi: extra.openApi,
+      metrics,
       readiness: { ...databaseChecks(database), identity_provider: identityProviderCheck(config), ...extra.readiness },
-      release: () => database.close(),
+      release: async () => {
+        await extra.stop?.();
+        await database.close();
+      },
     });
   } catch (error) {
     await database.close();

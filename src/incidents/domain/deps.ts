@@ -1,0 +1,21 @@
+import type { Database } from '../../platform/db/index.js';
+import type { Clock } from './clock.js';
+import type { SlaTargets } from './sla.js';
+import type { IncidentMetrics } from './incident-metrics.js';
+
+/** Settings of the helpdesk rules, from config. */
+export interface IncidentSettings {
+  categories: readonly string[];
+  slaTargets: SlaTargets;
+  autoCloseAfterMs: number;
+  clusterSize: number;
+  clusterWindowMs: number;
+}
+
+/** What every use case needs: the database, the time, the rules, and counters to bump after commit. */
+export interface IncidentsDeps {
+  db: Database;
+  clock: Clock;
+  settings: IncidentSettings;
+  metrics: IncidentMetrics;
+}
