@@ -1,8 +1,5 @@
 import { join } from 'node:path';
-import { startClients } from './clients/index.js';
-import { startIncidents } from './incidents/index.js';
-import { startMigrationProxy } from './migration-proxy/index.js';
-import { startOrders } from './orders/index.js';
+import { databaseServices } from './services.js';
 import type { DevIdp } from './platform/auth/dev-idp/index.js';
 import type { Config } from './platform/config/index.js';
 import { poolPerService, sharedEmbeddedDatabase, startEmbeddedPostgres, type DatabaseFactory } from './platform/db/index.js';
@@ -12,6 +9,7 @@ import type { RunningService } from './platform/service/index.js';
 import { startLegacyCrm } from '../tools/legacy-crm/index.js';
 
 export interface RunningSystem {
+  lifecycle: Lifecycle;
   /** The config after start: ports 0 replaced by the real ones, upstream URLs filled in. */
   config: Config;
   services: Record<'proxy' | 'incidents' | 'clients' | 'orders' | 'legacyCrm', RunningService>;
@@ -26,7 +24,7 @@ export interface RunningSystem {
  * runs. Missing infrastructure is replaced by embedded defaults (PGlite, the development
  * identity provider), and the log says which.
  */
-export async function startSystem(initial: Config, logger: Logger, injected: { database?: DatabaseFactory } = {}): Promise<RunningSystem> {
+export async function startSystem(initial: Config, logger: Logger, injected: { database?: DatabaseFactory; clock?: () => Date } = {}): Promise<RunningSystem> {
   const lifecycle = new Lifecycle(logger);
   let config = { ...initial };
   try {
@@ -58,18 +56,23 @@ export async function startSystem(initial: Config, logger: Logger, injected: { d
         () => startDevIdp({ realmFile: config.REALM_FILE, host: config.HOST, port: config.DEV_IDP_PORT, nodeEnv: config.NODE_ENV, logger: logger.child({ service: 'dev-idp' }), keyFile: join(config.DATA_DIR, 'dev-idp-key.json') }),
         (server) => server.close(),
       );
-      config = { ...config, DEV_IDP_PORT: idp.port };
+      // Services expect exactly the issuer the provider signs with, whatever HOST it listens on.
+      config = { ...config, DEV_IDP_PORT: idp.port, KEYCLOAK_ISSUER: idp.issuer };
     }
 
-    const context = () => ({ config, logger, database });
+    const context = () => ({ config, logger, database, clock: injected.clock });
     const run = (name: string, start: () => Promise<RunningService>) => lifecycle.start(name, start, (service) => service.stop());
 
     const legacyCrm = await run('legacy-crm', () => startLegacyCrm(context()));
-    const [incidents, clients, orders] = await Promise.all([
-      run('incidents', () => startIncidents(context())),
-      run('clients', () => startClients(context())),
-      run('orders', () => startOrders(context())),
+    // allSettled: when one fails, the others still finish starting and are registered, so stop() stops them too.
+    const started = await Promise.allSettled([
+      run('incidents', () => databaseServices.incidents(context())),
+      run('clients', () => databaseServices.clients(context())),
+      run('orders', () => databaseServices.orders(context())),
     ]);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [incidents, clients, orders] = started.map((result) => (result as PromiseFulfilledResult<RunningService>).value) as [RunningService, RunningService, RunningService];
     config = {
       ...config,
       INCIDENTS_URL: config.INCIDENTS_URL ?? incidents.url,
@@ -78,9 +81,10 @@ export async function startSystem(initial: Config, logger: Logger, injected: { d
       LEGACY_CRM_URL: config.LEGACY_CRM_URL ?? legacyCrm.url,
     };
     // The edge starts last and, being registered last, stops first: no request reaches a stopped service.
-    const proxy = await run('migration-proxy', () => startMigrationProxy(context()));
+    const proxy = await run('migration-proxy', () => databaseServices['migration-proxy'](context()));
 
     return {
+      lifecycle,
       config,
       services: { proxy, incidents, clients, orders, legacyCrm },
       idp,

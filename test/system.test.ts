@@ -27,9 +27,15 @@ describe('the whole system in one process', () => {
     expect(response.body.request_id).toBe('trace-abc-123');
   });
 
-  it('makes up a request id when the caller sends none (or an unsafe one)', async () => {
-    const response = await request(t.edge).get('/health/live').set('X-Request-Id', 'bad id\twith spaces');
+  it.each([
+    ['sends none', undefined],
+    ['sends an unsafe one', 'bad id\twith spaces'],
+  ])('makes up a request id when the caller %s, and the service behind the edge uses the same one', async (_case, given) => {
+    const call = request(t.edge).get('/api/v1/incidents/INC-434343').set('Authorization', `Bearer ${await t.keycloak.sign()}`);
+    if (given) call.set('X-Request-Id', given);
+    const response = await call.expect(404);
     expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.body.request_id).toBe(response.headers['x-request-id']);
   });
 
   it('the edge refuses a missing token itself, before calling the service', async () => {

@@ -118,3 +118,15 @@ describe('authorisation of the slice', () => {
     expect(response.status).toBe(status);
   });
 });
+
+describe('bodies in other formats', () => {
+  it.each([
+    ['text/plain', 'title=x'],
+    ['application/x-www-form-urlencoded', 'title=x'],
+  ])('%s → 415 problem+json, nothing written', async (type, body) => {
+    const before = await countRows('incidents');
+    const response = await request(t.edge).post('/api/v1/incidents').set('Authorization', `Bearer ${agentToken}`).set('Content-Type', type).send(body).expect(415);
+    expect(response.body).toMatchObject({ status: 415, title: 'Unsupported media type' });
+    expect(await countRows('incidents')).toBe(before);
+  });
+});

@@ -4,8 +4,9 @@ import { startDatabaseService, type RunningService, type ServiceContext } from '
 import { mergedOpenApi } from './http/merged-openapi.js';
 import { passThroughRouter } from './http/pass-through.js';
 
-const liveCheck = (url: string) => async () => {
-  const response = await fetch(`${url}/health/live`, { signal: AbortSignal.timeout(1_500) });
+// The upstream's own readiness: a service up but without its database cannot answer either.
+const readyCheck = (url: string) => async () => {
+  const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(1_800) });
   if (!response.ok) throw new Error(`answered ${response.status}`);
 };
 
@@ -17,10 +18,14 @@ export function startMigrationProxy(context: ServiceContext): Promise<RunningSer
     schema: 'migration',
     migrations: schemaMigrations.migration,
     port: context.config.PROXY_PORT,
-    setup: ({ verify, logger }) => ({
-      routers: [passThroughRouter([{ prefix: '/api/v1/incidents', target: urls.incidents, name: 'incidents' }], verify, logger)],
+    setup: ({ verify, logger }) => {
+      const passThrough = passThroughRouter([{ prefix: '/api/v1/incidents', target: urls.incidents, name: 'incidents' }], verify, logger);
+      return {
+      routers: [passThrough.router],
+      stop: passThrough.close,
       openApi: mergedOpenApi([{ name: 'incidents', url: urls.incidents }], logger),
-      readiness: { incidents: liveCheck(urls.incidents) },
-    }),
+      readiness: { incidents: readyCheck(urls.incidents) },
+      };
+    },
   });
 }

@@ -11,10 +11,13 @@ export interface SignOptions {
   typ?: string;
   issuer?: string;
   audience?: string | string[];
-  expiresIn?: string | number;
+  /** Absolute expiry in epoch seconds; five minutes from now by default. */
+  expiresIn?: number;
   /** Sign with a key the JWKS does not publish. */
   foreignKey?: boolean;
   azp?: string;
+  /** Claims to add or override as they are, e.g. malformed ones. */
+  extra?: Record<string, unknown>;
 }
 
 interface SigningKey {
@@ -55,7 +58,14 @@ export async function startKeycloakStandIn(realm = 'helpdesk') {
   async function sign(options: SignOptions = {}): Promise<string> {
     const key = options.foreignKey ? foreign : (keys[keys.length - 1] as SigningKey);
     const username = options.username ?? 'agent1';
-    return new SignJWT({
+    const now = Math.floor(Date.now() / 1000);
+    const lifetime = typeof options.expiresIn === 'number' ? options.expiresIn : now + 300;
+    const claims = {
+      iss: options.issuer ?? issuer,
+      sub: options.sub ?? `00000000-0000-4000-8000-${Buffer.from(username).toString('hex').padStart(12, '0').slice(-12)}`,
+      aud: options.audience ?? 'helpdesk-api',
+      iat: now,
+      exp: lifetime,
       typ: options.typ ?? 'Bearer',
       azp: options.azp ?? 'helpdesk-cli',
       preferred_username: username,
@@ -63,14 +73,9 @@ export async function startKeycloakStandIn(realm = 'helpdesk') {
       email: `${username}@figdesk.test`,
       realm_access: { roles: options.roles ?? ['agent'] },
       ...(options.clientRoles ? { resource_access: Object.fromEntries(Object.entries(options.clientRoles).map(([client, roles]) => [client, { roles }])) } : {}),
-    })
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
-      .setIssuer(options.issuer ?? issuer)
-      .setSubject(options.sub ?? `00000000-0000-4000-8000-${Buffer.from(username).toString('hex').padStart(12, '0').slice(-12)}`)
-      .setAudience(options.audience ?? 'helpdesk-api')
-      .setIssuedAt()
-      .setExpirationTime(options.expiresIn ?? '5m')
-      .sign(key.privateKey);
+      ...options.extra,
+    };
+    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid }).sign(key.privateKey);
   }
 
   return {

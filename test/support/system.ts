@@ -15,14 +15,17 @@ export interface TestSystem {
   stop(): Promise<void>;
 }
 
-/** The whole system on free ports, real HTTP between services, tokens from a local Keycloak stand-in. */
-export async function startTestSystem(overrides: Record<string, string> = {}): Promise<TestSystem> {
+/**
+ * The whole system on free ports, real HTTP between services. Tokens come from a local
+ * Keycloak stand-in, or with `devIdp` from the development identity provider the system starts.
+ */
+export async function startTestSystem(overrides: Record<string, string> = {}, options: { clock?: () => Date; devIdp?: boolean } = {}): Promise<TestSystem> {
   const database = await createTestDatabase();
   const keycloak = await startKeycloakStandIn();
-  const config = testConfig({ KEYCLOAK_URL: keycloak.baseUrl, ...overrides });
+  const config = testConfig({ KEYCLOAK_URL: options.devIdp ? undefined : keycloak.baseUrl, REALM_FILE: 'keycloak/helpdesk-realm.json', ...overrides });
   const logger = createLogger(config.LOG_LEVEL);
   try {
-    const system = await startSystem(config, logger, { database: database.factory });
+    const system = await startSystem(config, logger, { database: database.factory, clock: options.clock });
     return {
       system,
       database,

@@ -12,7 +12,7 @@ import { findProblem } from '../data/problem.repository.js';
 import { parseProblemRef } from '../domain/incident-ref.js';
 import type { SortKey } from '../data/incident-query.js';
 import { etagOf, presentProblem } from './presenters.js';
-import { Escalate, IfMatch, IncidentPage, IncidentRef, IncidentSchema, incidentSchemas, OptionalIfMatch, Transition, versionOf } from './incidents.schemas.js';
+import { Escalate, IfMatch, IncidentPage, IncidentRef, IncidentSchema, incidentSchemas, Transition, requiredVersion, versionOf } from './incidents.schemas.js';
 import { ProblemSchema } from './problems.schemas.js';
 
 const tags = ['incidents'];
@@ -76,15 +76,15 @@ export function incidentRoutes(api: Api, deps: IncidentsDeps): void {
   );
 
   api.add(
-    { method: 'patch', path: '/api/v1/incidents/:id', summary: 'Change fields of an incident (If-Match required)', tags, access: ['agent'], params: IncidentRef, headers: IfMatch, body: PatchIncident, responses: { 200: { description: 'The changed incident', schema: IncidentSchema }, 412: { description: 'Stale version' } } },
+    { method: 'patch', path: '/api/v1/incidents/:id', summary: 'Change fields of an incident (If-Match required)', tags, access: ['agent'], params: IncidentRef, headers: IfMatch, body: PatchIncident, responses: { 200: { description: 'The changed incident', schema: IncidentSchema }, 412: { description: 'Stale version' }, 428: { description: 'If-Match missing' } } },
     async ({ params, body, user }, req, res) => {
-      const incident = await updateIncidentFields(deps, params.id, body, actorOf(user), versionOf(req.get('if-match')) as number);
+      const incident = await updateIncidentFields(deps, params.id, body, actorOf(user), requiredVersion(req.get('if-match')));
       res.set('ETag', etagOf(incident)).json(view(incident));
     },
   );
 
   api.add(
-    { method: 'post', path: '/api/v1/incidents/:id/transitions', summary: 'Move an incident to another status', tags, access: ['agent'], params: IncidentRef, headers: OptionalIfMatch, body: Transition, responses: { 200: { description: 'The incident in its new status', schema: IncidentSchema }, 409: { description: 'Not allowed from the current status; `allowed` lists what is' } } },
+    { method: 'post', path: '/api/v1/incidents/:id/transitions', summary: 'Move an incident to another status', tags, access: ['agent'], params: IncidentRef, headers: IfMatch, body: Transition, responses: { 200: { description: 'The incident in its new status', schema: IncidentSchema }, 409: { description: 'Not allowed from the current status; `allowed` lists what is' } } },
     async ({ params, body, user }, req, res) => {
       const incident = await transitionIncident(deps, params.id, body, actorOf(user), versionOf(req.get('if-match')));
       res.set('ETag', etagOf(incident)).json(view(incident));

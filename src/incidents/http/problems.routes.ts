@@ -4,7 +4,7 @@ import { incidentView } from '../domain/incident-view.js';
 import { createProblem, linkIncident, unlinkIncident, updateProblemFields } from '../domain/problems.js';
 import { findProblems, getProblem } from '../domain/queries.js';
 import { actorOf } from './actor.js';
-import { IfMatch, IncidentSchema, versionOf } from './incidents.schemas.js';
+import { IfMatch, IncidentSchema, requiredVersion, versionOf } from './incidents.schemas.js';
 import { etagOf, presentProblem } from './presenters.js';
 import { CreateProblem, PatchProblem, ProblemIncidentParams, ProblemListQuery, ProblemPage, ProblemParams, ProblemSchema } from './problems.schemas.js';
 
@@ -38,7 +38,7 @@ export function problemRoutes(api: Api, deps: IncidentsDeps): void {
   api.add(
     { method: 'patch', path: '/api/v1/problems/:id', summary: 'Change a problem; status resolved resolves its open incidents (If-Match required)', tags, access: ['manager'], params: ProblemParams, headers: IfMatch, body: PatchProblem, responses: { 200: { description: 'The changed problem', schema: ProblemSchema }, 409: { description: 'Status move not allowed' }, 412: { description: 'Stale version' } } },
     async ({ params, body, user }, req, res) => {
-      const problem = await updateProblemFields(deps, params.id, body, actorOf(user), versionOf(req.get('if-match')) as number);
+      const problem = await updateProblemFields(deps, params.id, body, actorOf(user), requiredVersion(req.get('if-match')));
       res.set('ETag', etagOf(problem)).json(presentProblem(problem));
     },
   );

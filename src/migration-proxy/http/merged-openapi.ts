@@ -8,8 +8,15 @@ interface OpenApiDocument {
 }
 
 /** The public API document: every upstream's document merged, fetched over HTTP (services share no files). */
-export function mergedOpenApi(upstreams: { name: string; url: string }[], logger: Logger) {
-  return async (): Promise<OpenApiDocument> => {
+export function mergedOpenApi(upstreams: { name: string; url: string }[], logger: Logger, cacheMs = 30_000) {
+  let cached: { at: number; document: Promise<OpenApiDocument> } | undefined;
+  // Kept for a while: the documents change only with a deployment, and the route needs no token.
+  return (): Promise<OpenApiDocument> => {
+    if (!cached || Date.now() - cached.at > cacheMs) cached = { at: Date.now(), document: build() };
+    return cached.document;
+  };
+
+  async function build(): Promise<OpenApiDocument> {
     const merged: Required<OpenApiDocument> = {
       openapi: '3.1.0',
       info: { title: 'figdesk API', version: '1.0.0', description: 'Public API of figdesk, served by the migration proxy on /api/v1.' },
@@ -34,6 +41,7 @@ export function mergedOpenApi(upstreams: { name: string; url: string }[], logger
       Object.assign(merged.components.schemas!, document.components?.schemas);
       Object.assign(merged.components.securitySchemes!, document.components?.securitySchemes);
     }
+    if (documents.includes(undefined)) cached = undefined; // incomplete: try again next time
     return merged;
-  };
+  }
 }

@@ -14,11 +14,16 @@ export interface PassThroughRoute {
   name: string;
 }
 
+/** pino-http gives every request its id and a logger bound to it. */
+const requestIdOf = (req: IncomingMessage) => (req.id === undefined ? undefined : String(req.id));
+
+const TIMED_OUT = new Set(['ECONNRESET', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
+
 /**
  * Streams requests under each prefix to its service, bodies untouched, after the edge has
  * checked the token (the service checks it again, and the roles).
  */
-export function passThroughRouter(routes: PassThroughRoute[], verify: Verify, logger: Logger): Router {
+export function passThroughRouter(routes: PassThroughRoute[], verify: Verify, logger: Logger) {
   const router = Router();
   // Without keep-alive every request pays a TCP handshake and leaves a socket in TIME_WAIT.
   const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: 60_000 });
@@ -31,23 +36,25 @@ export function passThroughRouter(routes: PassThroughRoute[], verify: Verify, lo
       proxyTimeout: 30_000,
       on: {
         proxyReq: (proxyReq, req) => {
-          const id = (req as IncomingMessage & { id?: string }).id;
+          const id = requestIdOf(req);
           if (id) proxyReq.setHeader('X-Request-Id', id);
         },
         error: (error, req, res) => {
-          logger.error({ err: error, upstream: route.name, url: req.url }, 'upstream failed');
+          (req.log ?? logger).error({ err: error, upstream: route.name }, 'upstream failed');
           if (!('setHeader' in res) || res.headersSent) return res.end();
-          const problem = new HttpProblem(502, 'Bad gateway', `The ${route.name} service did not answer`, { type: 'https://figdesk.dev/problems/upstream' });
-          sendProblem(res as never, problem, (req as IncomingMessage & { id?: string }).id);
+          const timedOut = TIMED_OUT.has((error as NodeJS.ErrnoException).code ?? '');
+          const problem = timedOut
+            ? new HttpProblem(504, 'Gateway timeout', `The ${route.name} service did not answer in time`, { type: 'https://figdesk.dev/problems/upstream-timeout' })
+            : new HttpProblem(502, 'Bad gateway', `The ${route.name} service cannot be reached`, { type: 'https://figdesk.dev/problems/upstream' });
+          sendProblem(res as never, problem, requestIdOf(req));
         },
       },
     });
-    const matches = (path: string) => path === route.prefix || path.startsWith(`${route.prefix}/`) || path.startsWith(`${route.prefix}?`);
     router.use((req, res, next) => {
-      if (!matches(req.path)) return next();
+      if (req.path !== route.prefix && !req.path.startsWith(`${route.prefix}/`)) return next();
       res.locals.routeLabel = `${route.prefix}/*`;
       authenticate(verify)(req, res, (error?: unknown) => (error ? next(error) : proxy(req, res, next)));
     });
   }
-  return router;
+  return { router, close: () => agent.destroy() };
 }

@@ -11,8 +11,8 @@ let keycloak: KeycloakStandIn;
 let app: ReturnType<typeof createApp>['app'];
 
 /** A service with one route for agents, wired exactly as every service is. */
-function probeApp(keycloakUrl: string) {
-  const api = createApi(verifierFromConfig(testConfig({ KEYCLOAK_URL: keycloakUrl })));
+function probeApp(keycloakUrl: string, overrides: Record<string, string> = {}) {
+  const api = createApi(verifierFromConfig(testConfig({ KEYCLOAK_URL: keycloakUrl, ...overrides })));
   api.add({ method: 'get', path: '/probe', summary: 'probe', access: ['agent'], responses: { 200: { description: 'ok' } } }, ({ user }, _req, res) => {
     res.json({ id: user.id, username: user.username, roles: [...user.roles].sort() });
   });
@@ -33,9 +33,18 @@ describe('bearer token verification against the realm JWKS', () => {
     expect(response.body).toMatchObject({ username: 'agent1', roles: ['agent'] });
   });
 
-  it('roles from resource_access count as well as realm roles', async () => {
-    const token = await keycloak.sign({ roles: [], clientRoles: { 'helpdesk-web': ['agent'] } });
+  it('roles of the API client in resource_access count as well as realm roles', async () => {
+    const token = await keycloak.sign({ roles: [], clientRoles: { 'helpdesk-api': ['agent'] } });
     await request(app).get('/probe').set('Authorization', `Bearer ${token}`).expect(200);
+  });
+
+  it('roles another client grants in resource_access grant nothing here', async () => {
+    const token = await keycloak.sign({ roles: [], clientRoles: { 'some-other-client': ['admin', 'agent'], account: ['agent'] } });
+    await request(app).get('/probe').set('Authorization', `Bearer ${token}`).expect(403);
+  });
+
+  it('accepts the scheme name in any case (RFC 9110)', async () => {
+    await request(app).get('/probe').set('Authorization', `bearer ${await keycloak.sign()}`).expect(200);
   });
 
   const refused: [string, () => Promise<string | undefined>][] = [
@@ -49,6 +58,8 @@ describe('bearer token verification against the realm JWKS', () => {
     ['a refresh token (typ: Refresh)', async () => `Bearer ${await keycloak.sign({ typ: 'Refresh' })}`],
     ['an ID token (typ: ID)', async () => `Bearer ${await keycloak.sign({ typ: 'ID' })}`],
     ['a token for another audience', async () => `Bearer ${await keycloak.sign({ audience: 'account' })}`],
+    ['a signed token with malformed role claims', async () => `Bearer ${await keycloak.sign({ extra: { realm_access: { roles: 5 } } })}`],
+    ['a signed token whose subject is not a string', async () => `Bearer ${await keycloak.sign({ extra: { sub: 5 } })}`],
   ];
 
   it.each(refused)('%s → 401 problem+json', async (_name, header) => {
@@ -66,12 +77,15 @@ describe('bearer token verification against the realm JWKS', () => {
     expect(response.body.detail).toContain('agent');
   });
 
-  it('a key rotated in the realm is accepted without a restart', async () => {
-    await request(app).get('/probe').set('Authorization', `Bearer ${await keycloak.sign()}`).expect(200);
+  it('a key rotated in the realm is accepted without a restart, once the refetch cooldown has passed', async () => {
+    const cooldownMs = 300;
+    const service = probeApp(keycloak.baseUrl, { JWKS_COOLDOWN_MS: String(cooldownMs) });
+    await request(service).get('/probe').set('Authorization', `Bearer ${await keycloak.sign()}`).expect(200);
     await keycloak.rotate('key-2');
     const rotated = await keycloak.sign();
     expect(JSON.parse(Buffer.from(rotated.split('.')[0] as string, 'base64url').toString()).kid).toBe('key-2');
-    await request(app).get('/probe').set('Authorization', `Bearer ${rotated}`).expect(200);
+    await new Promise((resolve) => setTimeout(resolve, cooldownMs + 50));
+    await request(service).get('/probe').set('Authorization', `Bearer ${rotated}`).expect(200);
   });
 
   it('keys are cached: many requests fetch the JWKS once', async () => {

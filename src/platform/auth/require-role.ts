@@ -11,7 +11,8 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const bearer = /^Bearer ([A-Za-z0-9\-_.~+/]+=*)$/;
+// The scheme name is case-insensitive (RFC 9110 §11.1).
+const bearer = /^Bearer +([A-Za-z0-9\-_.~+/]+=*)$/i;
 
 /** Authenticates the bearer token; a missing or bad token is 401. */
 export function authenticate(verify: Verify): RequestHandler {
@@ -32,10 +33,10 @@ export function authenticate(verify: Verify): RequestHandler {
 }
 
 /** Authenticates, then admits callers holding any of the roles (admin holds every role); otherwise 403. */
-export function requireRole(verify: Verify, ...roles: Role[]): RequestHandler[] {
+export function requireRole(verify: Verify, ...roles: [Role, ...Role[]]): RequestHandler[] {
   const allow: RequestHandler = (req, _res, next) => {
     const held = req.user?.roles ?? new Set<string>();
-    if (roles.length === 0 || held.has('admin') || roles.some((role) => held.has(role))) return next();
+    if (held.has('admin') || roles.some((role) => held.has(role))) return next();
     next(Forbidden(`This action needs one of the roles: ${roles.join(', ')}`));
   };
   return [authenticate(verify), allow];

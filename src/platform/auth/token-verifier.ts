@@ -1,4 +1,5 @@
-import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, jwtVerify, errors as joseErrors } from 'jose';
+import { z } from 'zod';
 
 /** The caller as every service sees it, taken from a verified Keycloak access token. */
 export interface AuthUser {
@@ -9,7 +10,7 @@ export interface AuthUser {
   email?: string;
   /** The client the token was issued to (`azp`). */
   clientId?: string;
-  /** Realm roles plus roles of every client in `resource_access`. */
+  /** Realm roles plus the API client's own roles (`resource_access[<audience>]`). */
   roles: ReadonlySet<string>;
 }
 
@@ -17,7 +18,8 @@ export interface TokenVerifierOptions {
   issuer: string;
   /** Where the realm's JWKS is fetched; may differ from the issuer host inside a cluster. */
   jwksUrl: string;
-  audience?: string;
+  /** Required `aud`, and the client whose `resource_access` roles count. */
+  audience: string;
   /** Minimum time between JWKS refetches triggered by an unknown `kid`. */
   cooldownMs: number;
 }
@@ -37,15 +39,18 @@ export class IdentityProviderUnavailable extends Error {
   }
 }
 
-interface KeycloakClaims extends JWTPayload {
-  typ?: string;
-  azp?: string;
-  preferred_username?: string;
-  name?: string;
-  email?: string;
-  realm_access?: { roles?: string[] };
-  resource_access?: Record<string, { roles?: string[] }>;
-}
+const Roles = z.object({ roles: z.array(z.string()).default([]) });
+// The claims we rely on, checked after the signature: a signed but malformed token is still refused.
+const KeycloakClaims = z.object({
+  sub: z.string().min(1).max(255),
+  typ: z.string().optional(),
+  azp: z.string().max(255).optional(),
+  preferred_username: z.string().min(1).max(255).optional(),
+  name: z.string().max(500).optional(),
+  email: z.string().max(320).optional(),
+  realm_access: Roles.optional(),
+  resource_access: z.record(z.string(), Roles).optional(),
+});
 
 // Keycloak signs with RS256 by default; realms may switch to EC or PS keys. HMAC and
 // `none` are never accepted for tokens checked against a public JWKS.
@@ -59,15 +64,10 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     timeoutDuration: 5_000,
   });
 
-  return async function verify(token: string): Promise<AuthUser> {
-    let payload: KeycloakClaims;
+  async function verify(token: string): Promise<AuthUser> {
+    let payload: unknown;
     try {
-      ({ payload } = await jwtVerify<KeycloakClaims>(token, jwks, {
-        issuer: options.issuer,
-        audience: options.audience,
-        algorithms: ALGORITHMS,
-        requiredClaims: ['exp', 'sub'],
-      }));
+      ({ payload } = await jwtVerify(token, jwks, { issuer: options.issuer, audience: options.audience, algorithms: ALGORITHMS, requiredClaims: ['exp', 'sub'] }));
     } catch (error) {
       // Anything that is not jose's verdict on the token (a refused connection, a timeout) is the IdP being away.
       if (!(error instanceof joseErrors.JOSEError) || error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) {
@@ -75,21 +75,30 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
       }
       throw new InvalidToken(describe(error));
     }
+    const claims = KeycloakClaims.safeParse(payload);
+    if (!claims.success) throw new InvalidToken('token claims are malformed');
     // Keycloak marks access tokens `typ: Bearer`; refresh and ID tokens are signed by the same keys.
-    if (payload.typ !== 'Bearer') throw new InvalidToken(`token type ${payload.typ ?? '(none)'} is not an access token`);
-    return toUser(payload);
-  };
+    if (claims.data.typ !== 'Bearer') throw new InvalidToken(`token type ${claims.data.typ ?? '(none)'} is not an access token`);
+    return toUser(claims.data, options.audience);
+  }
+
+  /** Whether realm keys were ever fetched: until then no token can be verified. */
+  const hasKeys = () => jwks.jwks() !== undefined;
+
+  return Object.assign(verify, { hasKeys, reloadKeys: () => jwks.reload() });
 }
 
-function toUser(payload: KeycloakClaims): AuthUser {
-  const roles = new Set(payload.realm_access?.roles ?? []);
-  for (const client of Object.values(payload.resource_access ?? {})) for (const role of client.roles ?? []) roles.add(role);
+export type TokenVerifier = ReturnType<typeof createTokenVerifier>;
+
+function toUser(claims: z.infer<typeof KeycloakClaims>, apiClient: string): AuthUser {
+  // Roles of other clients (account, a neighbouring app) grant nothing here.
+  const roles = new Set([...(claims.realm_access?.roles ?? []), ...(claims.resource_access?.[apiClient]?.roles ?? [])]);
   return {
-    id: payload.sub as string,
-    username: payload.preferred_username ?? (payload.sub as string),
-    name: payload.name,
-    email: payload.email,
-    clientId: payload.azp,
+    id: claims.sub,
+    username: claims.preferred_username ?? claims.sub,
+    name: claims.name,
+    email: claims.email,
+    clientId: claims.azp,
     roles,
   };
 }

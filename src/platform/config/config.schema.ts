@@ -1,10 +1,14 @@
 import ms from 'ms';
 import { z } from 'zod';
 
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+// Digits only before coercion: Number(' ') is 0, which would silently mean "any free port".
+const integer = (min: number, max: number, fallback: number) =>
+  z.string().regex(/^\d+$/, 'Expected a whole number').default(String(fallback)).transform(Number).pipe(z.number().int().min(min).max(max));
+const port = (fallback: number) => integer(0, 65535, fallback);
 const url = z.url({ protocol: /^https?$/ });
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
-const milliseconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+// Node clamps timers above 2^31-1 ms to 1 ms, so larger values would fire at once.
+const milliseconds = (fallback: number) => integer(0, 2_147_483_647, fallback);
 
 /** A duration such as `15m`, `4h`, `7d`, parsed to milliseconds. */
 const duration = (fallback: string) => z.string().default(fallback).transform((text, ctx) => {
@@ -67,7 +71,7 @@ export const ConfigSchema = z.object({
     .describe('PostgreSQL connection string. Unset: an embedded PGlite database under DATA_DIR, served on EMBEDDED_PG_PORT.'),
   DATABASE_REPLICA_URL: postgresUrl.optional()
     .describe('Read replica for read-only queries. Unset: reads go to DATABASE_URL.'),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10)
+  DATABASE_POOL_MAX: integer(1, 200, 10)
     .describe('Connections per pool (each service has one pool per database).'),
   DATA_DIR: z.string().min(1).default('.data')
     .describe('Folder for embedded data (PGlite). Survives restarts.'),
@@ -80,7 +84,7 @@ export const ConfigSchema = z.object({
     .describe('Expected `iss` of tokens when Keycloak is reached under another name than its public one. Default: KEYCLOAK_URL/realms/KEYCLOAK_REALM.'),
   KEYCLOAK_AUDIENCE: z.string().min(1).default('helpdesk-api')
     .describe('Audience (`aud`) every access token must carry; the realm export adds it with an audience mapper on each client.'),
-  JWKS_COOLDOWN_MS: milliseconds(30_000)
+  JWKS_COOLDOWN_MS: milliseconds(5_000)
     .describe('Minimum time between two JWKS fetches; a token with an unknown `kid` triggers a refetch after it.'),
   REALM_FILE: z.string().min(1).default('keycloak/helpdesk-realm.json')
     .describe('Realm export read by the development identity provider (the same file Keycloak imports).'),
@@ -92,7 +96,7 @@ export const ConfigSchema = z.object({
   SLA_TARGETS: slaTargets('P1=15m/4h,P2=1h/8h,P3=4h/2d,P4=1d/5d')
     .describe('First-response/resolution targets per priority, around the clock; the clock pauses while an incident waits for the customer.'),
   AUTO_CLOSE_AFTER: duration('7d').describe('Resolved incidents close by themselves after this long.'),
-  PROBLEM_CLUSTER_SIZE: z.coerce.number().int().min(2).max(1000).default(3)
+  PROBLEM_CLUSTER_SIZE: integer(2, 1000, 3)
     .describe('This many open incidents of one category and one client or order within PROBLEM_CLUSTER_WINDOW make a problem.'),
   PROBLEM_CLUSTER_WINDOW: duration('60m').describe('Time window of the clustering rule.'),
   INCIDENT_JOBS_INTERVAL_MS: milliseconds(60_000)

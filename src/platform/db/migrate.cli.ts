@@ -2,12 +2,12 @@
 // Against DATABASE_URL, or the embedded database under DATA_DIR when it is unset.
 import { join } from 'node:path';
 import { schemaMigrations } from '../../../migrations/index.js';
-import { ConfigError, loadConfig } from '../config/index.js';
+import { loadConfigOrExit } from '../config/index.js';
 import { createLogger } from '../logging/index.js';
 import { createDatabase, migrateSchema, rollbackSchema, sharedEmbeddedDatabase, startEmbeddedPostgres, type Database } from './index.js';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const logger = createLogger(config.LOG_LEVEL, 'migrate');
   const embedded = config.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: join(config.DATA_DIR, 'pglite'), host: '127.0.0.1', port: 0 });
   const shared = embedded ? sharedEmbeddedDatabase(embedded.url) : undefined;
@@ -32,6 +32,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

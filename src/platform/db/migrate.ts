@@ -37,7 +37,7 @@ export async function migrateSchema(knex: Knex, schema: string, migrations: Migr
   return applied;
 }
 
-/** Rolls a schema back to nothing (tests of `down`, and operators undoing a release). */
-export async function rollbackSchema(knex: Knex, schema: string, migrations: MigrationSet): Promise<void> {
-  await knex.migrate.rollback(config(schema, migrations), true);
+/** Undoes a schema's last batch of migrations, or every batch with `all` (tests of `down`). */
+export async function rollbackSchema(knex: Knex, schema: string, migrations: MigrationSet, options: { all?: boolean } = {}): Promise<void> {
+  await knex.migrate.rollback(config(schema, migrations), options.all ?? false);
 }

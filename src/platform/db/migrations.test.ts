@@ -21,7 +21,7 @@ describe('migrations', () => {
     expect(await tables('incidents')).toEqual(['comments', 'history', 'incidents', 'knex_migrations', 'knex_migrations_lock', 'outbox', 'problems']);
     expect(await tables('clients')).toEqual(['knex_migrations', 'knex_migrations_lock']);
 
-    await rollbackSchema(db.knex, 'incidents', schemaMigrations.incidents);
+    await rollbackSchema(db.knex, 'incidents', schemaMigrations.incidents, { all: true });
     expect(await tables('incidents')).toEqual(['knex_migrations', 'knex_migrations_lock']);
     expect(await migrateSchema(db.knex, 'incidents', schemaMigrations.incidents)).toEqual(Object.keys(schemaMigrations.incidents));
   });

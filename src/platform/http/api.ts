@@ -1,8 +1,8 @@
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { AuthUser } from '../auth/index.js';
 import { requireRole, authenticate, type Role, type Verify } from '../auth/index.js';
-import { BadRequest, type FieldProblem } from './problem.js';
+import { BadRequest, HttpProblem, type FieldProblem } from './problem.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -76,8 +76,11 @@ export function createApi(verify: Verify, options: { bodyLimit?: string } = {}) 
   function add<S extends RouteSpec>(spec: S, handler: RouteHandler<S>): void {
     routes.push(spec);
     const guards =
-      spec.access === 'public' ? [] : spec.access === 'authenticated' ? [authenticate(verify)] : requireRole(verify, ...spec.access);
-    const parsers = spec.body ? [json] : [];
+      spec.access === 'public' ? [] : spec.access === 'authenticated' ? [authenticate(verify)] : requireRole(verify, ...(spec.access as [Role, ...Role[]]));
+    // A body in another format is 415, not a confusing list of missing fields.
+    const requireJson: RequestHandler = (req, _res, next) =>
+      next(req.is(['application/json', 'application/*+json']) ? undefined : new HttpProblem(415, 'Unsupported media type', 'Send the body as application/json', { type: 'https://figdesk.dev/problems/media-type' }));
+    const parsers = spec.body ? [requireJson, json] : [];
     router[spec.method](spec.path, ...guards, ...parsers, async (req, res) => {
       const input = parseInput(spec, req);
       await handler({ ...input, user: req.user } as RouteInput<S>, req, res);

@@ -5,14 +5,14 @@ import swaggerUi from 'swagger-ui-express';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { notFoundHandler, problemHandler } from './error-handler.js';
-import { healthRoutes, type Checks } from './health.js';
+import { healthRoutes, type ReadinessSource } from './health.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9\-_.:]{1,128}$/;
 
 export interface AppOptions {
   logger: Logger;
   metrics: Metrics;
-  readiness: Checks;
+  readiness: ReadinessSource;
   /** Serves `/api/v1/openapi.json`; `/api/docs` renders it. */
   openApi?: () => unknown | Promise<unknown>;
   /** The service's own routes (an Api router, a proxy, …), mounted after the platform's. */
@@ -44,6 +44,10 @@ export function createApp(options: AppOptions): App {
       },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
       autoLogging: { ignore: (req) => req.url === '/metrics' || (req.url ?? '').startsWith('/health/') },
+      // Query strings may carry secrets (?access_token=…): the log gets the path only.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0], remoteAddress: req.remoteAddress }),
+      },
     }),
   );
   app.use(options.metrics.httpMiddleware);

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from '../logging/index.js';
 import { HttpProblem } from './problem.js';
@@ -25,7 +26,7 @@ function fromFrameworkError(error: unknown): HttpProblem | undefined {
   const type = (error as { type?: string }).type;
   if (type === 'entity.parse.failed') return new HttpProblem(400, 'Bad request', 'The body is not valid JSON');
   if (type === 'entity.too.large') return new HttpProblem(413, 'Content too large', 'The body is larger than this endpoint accepts');
-  if (status && status >= 400 && status < 500) return new HttpProblem(status, 'Bad request', error.message);
+  if (status && status >= 400 && status < 500) return new HttpProblem(status, STATUS_CODES[status] ?? 'Bad request', error.message);
   return undefined;
 }
 

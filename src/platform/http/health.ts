@@ -13,6 +13,8 @@ export interface OptionalCheck {
 }
 
 export type Checks = Record<string, ReadinessCheck | OptionalCheck>;
+/** Checks, or a function giving the current ones (whether a check is required may change). */
+export type ReadinessSource = Checks | (() => Checks);
 
 export interface ReadinessReport {
   status: 'ready' | 'unavailable';
@@ -51,7 +53,7 @@ export async function readiness(checks: Checks): Promise<ReadinessReport> {
 }
 
 /** `/health/live` says the process answers; `/health/ready` says whether each dependency does. */
-export function healthRoutes(checks: Checks, isStopping: () => boolean): Router {
+export function healthRoutes(checks: ReadinessSource, isStopping: () => boolean): Router {
   const router = Router();
   router.get('/health/live', (_req, res) => {
     res.json({ status: 'live' });
@@ -61,7 +63,7 @@ export function healthRoutes(checks: Checks, isStopping: () => boolean): Router 
       res.status(503).json({ status: 'stopping', checks: {} });
       return;
     }
-    const report = await readiness(checks);
+    const report = await readiness(typeof checks === 'function' ? checks() : checks);
     res.status(report.status === 'ready' ? 200 : 503).json(report);
   });
   return router;

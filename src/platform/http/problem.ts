@@ -32,5 +32,7 @@ export const Conflict = (detail: string, extra: Record<string, unknown> = {}) =>
   new HttpProblem(409, 'Conflict', detail, { type: `${typeBase}conflict`, ...extra });
 export const PreconditionFailed = (detail: string) =>
   new HttpProblem(412, 'Precondition failed', detail, { type: `${typeBase}stale-version` });
+export const PreconditionRequired = (detail: string) =>
+  new HttpProblem(428, 'Precondition required', detail, { type: `${typeBase}if-match-required` });
 export const ServiceUnavailable = (detail: string) =>
   new HttpProblem(503, 'Service unavailable', detail, { type: `${typeBase}unavailable` });

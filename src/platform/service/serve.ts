@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
-import { createApp, openApiDocument, type Api, type Checks } from '../http/index.js';
+import { createApp, openApiDocument, type Api, type ReadinessSource } from '../http/index.js';
 import { listen } from '../lifecycle/index.js';
 
 export interface RunningService {
@@ -18,7 +18,7 @@ export interface ServeOptions {
   config: Pick<Config, 'HOST' | 'SHUTDOWN_TIMEOUT_MS'>;
   port: number;
   logger: Logger;
-  readiness: Checks;
+  readiness: ReadinessSource;
   api?: Api;
   /** Overrides the OpenAPI document built from `api` (the edge merges its upstreams'). */
   openApi?: () => unknown | Promise<unknown>;

@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import { identityProviderCheck, verifierFromConfig, type Verify } from '../auth/index.js';
+import { identityProviderCheck, verifierFromConfig, type TokenVerifier } from '../auth/index.js';
 import { databaseChecks, migrateSchema, type Database, type MigrationSet } from '../db/index.js';
 import { createApi, type Api, type Checks } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
@@ -14,7 +14,7 @@ export interface DatabaseServiceSpec {
   migrations: MigrationSet;
   port: number;
   /** Adds the service's routes; may return extra routers (e.g. a proxy), readiness checks, and background work to stop. */
-  setup?: (deps: { api: Api; database: Database; verify: Verify; logger: Logger; metrics: Metrics }) => SetupResult | Promise<SetupResult>;
+  setup?: (deps: { api: Api; database: Database; verify: TokenVerifier; logger: Logger; metrics: Metrics }) => SetupResult | Promise<SetupResult>;
 }
 
 type SetupResult = void | {
@@ -46,7 +46,7 @@ export async function startDatabaseService(context: ServiceContext, spec: Databa
       routers: extra.routers,
       openApi: extra.openApi,
       metrics,
-      readiness: { ...databaseChecks(database), identity_provider: identityProviderCheck(config), ...extra.readiness },
+      readiness: () => ({ ...databaseChecks(database), ...identityProviderCheck(config, verify), ...extra.readiness }),
       release: async () => {
         await extra.stop?.();
         await database.close();

@@ -8,7 +8,7 @@ import { keycloakClaims } from './keycloak-claims.js';
 import { registerPasswordGrant } from './password-grant.js';
 import { loginRoutes } from './login-page.js';
 import { API_RESOURCE, resourceServerFor } from './resource-server.js';
-import { loadSigningKey } from './signing-key.js';
+import { loadIdpSecrets } from './signing-key.js';
 
 const OIDC = '/protocol/openid-connect';
 
@@ -28,12 +28,21 @@ export interface DevIdp extends RunningServer {
   realm: Realm;
 }
 
+const originOf = (uri: string) => {
+  try {
+    return new URL(uri.replace(/\*$/, '')).origin;
+  } catch {
+    return undefined;
+  }
+};
+
 /** Keycloak's redirect URIs may end in `*`; the part before it is a prefix. */
 const redirectAllowed = (patterns: string[], uri: string) =>
   patterns.some((pattern) => (pattern.endsWith('*') ? uri.startsWith(pattern.slice(0, -1)) : uri === pattern));
 
 function providerConfiguration(realm: Realm, jwk: object, cookieKey: string): Configuration {
   const userFor = (accountId: string | undefined) => (accountId ? realm.userById(accountId) : undefined);
+  const serviceAccountOf = (clientId: string) => realm.clients.find((client) => client.clientId === clientId)?.serviceAccount;
   return {
     jwks: { keys: [jwk as never] },
     cookies: { keys: [cookieKey] },
@@ -101,7 +110,7 @@ function providerConfiguration(realm: Realm, jwk: object, cookieKey: string): Co
       const kind = (token as { kind: string }).kind;
       const clientId = (token as { clientId: string }).clientId;
       if (kind === 'ClientCredentials') {
-        const account = realm.clients.find((client) => client.clientId === clientId)?.serviceAccount;
+        const account = serviceAccountOf(clientId);
         return account ? keycloakClaims(account, clientId) : { typ: 'Bearer', azp: clientId };
       }
       const withAccount = token as { accountId?: string; sid?: string; sessionUid?: string };
@@ -115,7 +124,7 @@ function providerConfiguration(realm: Realm, jwk: object, cookieKey: string): Co
           jwt.header = { typ: 'JWT' };
           const { kind, clientId } = token as unknown as { kind: string; clientId: string };
           if (kind === 'ClientCredentials') {
-            const account = realm.clients.find((client) => client.clientId === clientId)?.serviceAccount;
+            const account = serviceAccountOf(clientId);
             if (account) jwt.payload.sub = account.id;
           } else {
             delete jwt.payload.client_id;
@@ -125,8 +134,9 @@ function providerConfiguration(realm: Realm, jwk: object, cookieKey: string): Co
     },
     // Keycloak hands refresh tokens to every flow that allows them, not only to offline_access.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Keycloak's webOrigins "+": the origins of the client's redirect URIs, exactly.
     clientBasedCORS: (_ctx: KoaContextWithOIDC, origin: string, client) =>
-      realm.clients.find((entry) => entry.clientId === client.clientId)?.redirectUris.some((uri) => uri.startsWith(origin)) ?? false,
+      realm.clients.find((entry) => entry.clientId === client.clientId)?.redirectUris.some((uri) => originOf(uri) === origin) ?? false,
     ttl: { AccessToken: realm.accessTokenLifespan, ClientCredentials: realm.accessTokenLifespan, IdToken: realm.accessTokenLifespan, RefreshToken: 1800, Interaction: 600, Session: 36_000, Grant: 36_000 },
     renderError: async (ctx, out) => {
       ctx.type = 'html';
@@ -144,7 +154,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     throw new Error('The development identity provider refuses to run with NODE_ENV=production; set KEYCLOAK_URL to a real Keycloak.');
   }
   const realm = await loadRealm(options.realmFile);
-  const jwk = await loadSigningKey(options.keyFile);
+  const secrets = await loadIdpSecrets(options.keyFile);
   const app = express();
   app.disable('x-powered-by');
   // The issuer has to name the real port, which is only known once listening (port 0 in tests).
@@ -152,7 +162,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const realmPath = `/realms/${realm.name}`;
   const issuer = `${server.url}${realmPath}`;
 
-  const provider = new Provider(issuer, providerConfiguration(realm, jwk, `${String((jwk as { kid?: string }).kid)}-cookies`));
+  const provider = new Provider(issuer, providerConfiguration(realm, secrets.jwk, secrets.cookieKey));
   const redirectUris = new Map(realm.clients.map((client) => [client.clientId, client.redirectUris]));
   const baseRedirectUriAllowed = provider.Client.prototype.redirectUriAllowed;
   provider.Client.prototype.redirectUriAllowed = function redirectUriAllowed(this: { clientId: string }, uri: string) {

@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import type Provider from 'oidc-provider';
 import type { Realm } from './realm.js';
 
@@ -23,13 +23,25 @@ export function loginRoutes(provider: Provider, realm: Realm, realmPath: string)
   const router = Router();
   const action = (uid: string) => `${realmPath}/login-actions/${uid}`;
 
+  // Without the interaction cookie (an old tab, a bookmark) there is nothing to sign in to.
+  const details = async (req: Request, res: Response) => {
+    try {
+      return await provider.interactionDetails(req, res);
+    } catch {
+      res.status(400).type('html').send(`<!doctype html><title>Sign-in expired</title><p>This sign-in has expired or was not started here. Go back to the application and sign in again.</p>`);
+      return undefined;
+    }
+  };
+
   router.get(`${realmPath}/login-actions/:uid`, async (req, res) => {
-    const { uid } = await provider.interactionDetails(req, res);
-    res.type('html').send(page(realm.name, action(uid)));
+    const interaction = await details(req, res);
+    if (interaction) res.type('html').send(page(realm.name, action(interaction.uid)));
   });
 
   router.post(`${realmPath}/login-actions/:uid`, express.urlencoded({ extended: false, limit: '8kb' }), async (req, res) => {
-    const { uid } = await provider.interactionDetails(req, res);
+    const interaction = await details(req, res);
+    if (!interaction) return;
+    const { uid } = interaction;
     const username = String(req.body?.username ?? '');
     const user = realm.users.get(username);
     if (!user || !user.password || user.password !== String(req.body?.password ?? '')) {

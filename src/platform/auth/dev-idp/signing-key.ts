@@ -1,25 +1,37 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 
-async function generate(): Promise<JWK> {
+export interface IdpSecrets {
+  /** The realm's private signing key; the JWKS publishes its public part. */
+  jwk: JWK;
+  /** Signs the provider's cookies; never published. */
+  cookieKey: string;
+}
+
+async function generate(): Promise<IdpSecrets> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  return { ...(await exportJWK(privateKey)), kid: `dev-${Date.now().toString(36)}`, alg: 'RS256', use: 'sig' };
+  return {
+    jwk: { ...(await exportJWK(privateKey)), kid: `dev-${Date.now().toString(36)}`, alg: 'RS256', use: 'sig' },
+    cookieKey: randomBytes(32).toString('base64url'),
+  };
 }
 
 /**
- * The realm's signing key. Kept in a file when one is given, so tokens survive a restart of
- * `npm start`; generated per run otherwise (tests).
+ * The provider's secrets. Kept in a file when one is given, so tokens and sessions survive a
+ * restart of `npm start`; generated per run otherwise (tests).
  */
-export async function loadSigningKey(file?: string): Promise<JWK> {
+export async function loadIdpSecrets(file?: string): Promise<IdpSecrets> {
   if (!file) return generate();
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as JWK;
+    const stored = JSON.parse(await readFile(file, 'utf8')) as Partial<IdpSecrets>;
+    if (stored.jwk && stored.cookieKey) return stored as IdpSecrets;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    const key = await generate();
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, JSON.stringify(key), { mode: 0o600 });
-    return key;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error;
   }
+  const secrets = await generate();
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(secrets), { mode: 0o600 });
+  return secrets;
 }
