@@ -19,7 +19,15 @@ export function startMigrationProxy(context: ServiceContext): Promise<RunningSer
     migrations: schemaMigrations.migration,
     port: context.config.PROXY_PORT,
     setup: ({ verify, logger }) => {
-      const passThrough = passThroughRouter([{ prefix: '/api/v1/incidents', target: urls.incidents, name: 'incidents' }], verify, logger);
+      // Problems live in the incidents service: the two are one domain with one database schema.
+      const passThrough = passThroughRouter(
+        [
+          { prefix: '/api/v1/incidents', target: urls.incidents, name: 'incidents' },
+          { prefix: '/api/v1/problems', target: urls.incidents, name: 'incidents' },
+        ],
+        verify,
+        logger,
+      );
       return {
       routers: [passThrough.router],
       stop: passThrough.close,

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { eventsOf, helpdesk, type Helpdesk } from '../../test/support/helpdesk.js';
+import { startTestSystem, type TestSystem } from '../../test/support/system.js';
+
+let t: TestSystem;
+let agent: Helpdesk;
+let manager: Helpdesk;
+let clientSeq = 0;
+const newClient = () => `client-${Date.now()}-${(clientSeq += 1)}`;
+
+beforeAll(async () => {
+  t = await startTestSystem({ PROBLEM_CLUSTER_SIZE: '3', PROBLEM_CLUSTER_WINDOW: '60m' });
+  agent = helpdesk(t, await t.keycloak.sign({ roles: ['agent'], username: 'agent1' }));
+  manager = helpdesk(t, await t.keycloak.sign({ roles: ['manager'], username: 'manager1' }));
+});
+afterAll(() => t?.stop());
+
+const problemsWhere = (where: Record<string, unknown>) => t.database.knex.withSchema('incidents').table('problems').where(where);
+
+describe('problems created automatically', () => {
+  it('a P1 incident opens a problem and is linked to it', async () => {
+    const { body: incident } = await agent.create({ title: 'Checkout is down', priority: 'P1' }).expect(201);
+    expect(incident.problem).toEqual({ id: expect.any(String), key: expect.stringMatching(/^PRB-\d{6}$/) });
+    const { body: problem } = await manager.getProblem(incident.problem.key).expect(200);
+    expect(problem).toMatchObject({ origin: 'p1', status: 'open', incident_count: 1, title: 'P1: Checkout is down' });
+    expect((await eventsOf(t, incident.id)).map((event) => event.type)).toEqual(['incident.created', 'incident.linked_to_problem']);
+    expect((await eventsOf(t, problem.id)).map((event) => event.type)).toEqual(['problem.created']);
+  });
+
+  it('three open incidents of one category for one client within the window make a problem; later ones join it', async () => {
+    const client = newClient();
+    const file = async () => (await agent.create({ title: 'Cannot log in', category: 'access', client_id: client }).expect(201)).body;
+    const first = await file();
+    const second = await file();
+    expect(first.problem).toBeNull();
+    const third = await file();
+    expect(third.problem).not.toBeNull();
+    for (const earlier of [first, second]) expect((await agent.get(earlier.id)).body.problem).toEqual(third.problem);
+    const fourth = await file();
+    expect(fourth.problem).toEqual(third.problem);
+    const { body: problem } = await manager.getProblem(third.problem.id).expect(200);
+    expect(problem).toMatchObject({ origin: 'cluster', incident_count: 4 });
+    expect(await problemsWhere({ cluster_key: `access|client:${client}` })).toHaveLength(1);
+  });
+
+  it('20 matching incidents filed at once create exactly one problem with all 20 linked', async () => {
+    const client = newClient();
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => agent.create({ title: `Outage report ${i}`, category: 'network', client_id: client })));
+    expect(responses.map((response) => response.status)).toEqual(Array(20).fill(201));
+    const problems = await problemsWhere({ cluster_key: `network|client:${client}` });
+    expect(problems).toHaveLength(1);
+    const linked = await t.database.knex.withSchema('incidents').table('incidents').where({ client_id: client }).pluck('problem_id');
+    expect(linked).toEqual(Array(20).fill(problems[0].id));
+  });
+
+  it('incidents outside the window or of another category do not count', async () => {
+    const client = newClient();
+    await agent.create({ title: 'a', category: 'billing', client_id: client }).expect(201);
+    await agent.create({ title: 'b', category: 'billing', client_id: client }).expect(201);
+    const other = await agent.create({ title: 'c', category: 'hardware', client_id: client }).expect(201);
+    expect(other.body.problem).toBeNull();
+    expect(await problemsWhere({ cluster_key: `billing|client:${client}` })).toHaveLength(0);
+  });
+});
+
+describe('escalation and links', () => {
+  it('an agent escalates an incident into a new problem, or into an existing one', async () => {
+    const { body: first } = await agent.create({ title: 'Slow reports' }).expect(201);
+    const created = await agent.escalate(first.id, {}).expect(201);
+    expect(created.body).toMatchObject({ origin: 'escalation', title: 'Slow reports', status: 'open' });
+    const { body: second } = await agent.create({ title: 'Reports time out' }).expect(201);
+    const linked = await agent.escalate(second.key, { problem_id: created.body.key }).expect(200);
+    expect(linked.body.id).toBe(created.body.id);
+    expect((await agent.get(second.id)).body.problem.key).toBe(created.body.key);
+    // Escalating again elsewhere is a conflict an agent cannot resolve alone.
+    const { body: other } = await manager.createProblem({ title: 'Another' }).expect(201);
+    await agent.escalate(second.id, { problem_id: other.id }).expect(409);
+  });
+
+  it('a manager links and unlinks incidents, with history', async () => {
+    const { body: problem } = await manager.createProblem({ title: 'Flaky Wi-Fi', description: 'Access points reboot' }).expect(201);
+    expect(problem).toMatchObject({ origin: 'manual', key: expect.stringMatching(/^PRB-/), incident_count: 0 });
+    const { body: incident } = await agent.create({ title: 'Wi-Fi gone' }).expect(201);
+    const linked = await manager.link(problem.key, incident.key).expect(200);
+    expect(linked.body.problem.key).toBe(problem.key);
+    await manager.unlink(problem.id, incident.id).expect(204);
+    await manager.unlink(problem.id, incident.id).expect(404);
+    const history = (await agent.history(incident.id)).body.data.filter((entry: { kind: string }) => entry.kind === 'problem_link');
+    expect(history.map((entry: { before: unknown; after: unknown }) => [entry.before, entry.after])).toEqual([[null, problem.key], [problem.key, null]]);
+  });
+});
+
+describe('resolving a problem', () => {
+  async function problemWithIncidents() {
+    const { body: problem } = await manager.createProblem({ title: 'Database failover', description: 'Primary lost' }).expect(201);
+    const make = async (title: string) => (await agent.create({ title, channel: 'telegram', reporter: { name: title, telegram_chat_id: '7' } }).expect(201)).body;
+    const open = [await make('open new'), await make('open in progress'), await make('open waiting')];
+    const done = [await make('already resolved'), await make('already cancelled')];
+    const bystander = await make('not linked');
+    for (const incident of [...open, ...done]) await manager.link(problem.id, incident.id).expect(200);
+    await agent.transition(open[1].id, { to: 'in_progress' }).expect(200);
+    await agent.transition(open[2].id, { to: 'in_progress' }).expect(200);
+    await agent.transition(open[2].id, { to: 'waiting_customer' }).expect(200);
+    await agent.transition(done[0].id, { to: 'in_progress' }).expect(200);
+    await agent.transition(done[0].id, { to: 'resolved', resolution: 'Fixed on its own' }).expect(200);
+    await agent.transition(done[1].id, { to: 'cancelled', reason: 'Duplicate' }).expect(200);
+    return { problem: (await manager.getProblem(problem.id)).body, open, done, bystander };
+  }
+
+  it('resolves every open linked incident with one public comment, history, events and a notification each; others untouched', async () => {
+    const { problem, open, done, bystander } = await problemWithIncidents();
+    const before = Object.fromEntries(await Promise.all([...done, bystander].map(async (incident) => [incident.id, (await agent.get(incident.id)).body])));
+
+    const response = await manager.patchProblem(problem.key, problem.version, { status: 'resolved', resolution: 'Failed over to the new primary', root_cause: 'Disk full' }).expect(200);
+    expect(response.body).toMatchObject({ status: 'resolved', resolution: 'Failed over to the new primary', root_cause: 'Disk full' });
+
+    for (const incident of open) {
+      const after = (await agent.get(incident.id)).body;
+      expect(after).toMatchObject({ status: 'resolved', resolution: 'Failed over to the new primary' });
+      const comments = (await agent.comments(incident.id, { visibility: 'public' })).body.data;
+      expect(comments).toHaveLength(1);
+      expect(comments[0].body).toContain(problem.key);
+      const notifications = (await eventsOf(t, incident.id)).filter((event) => event.type === 'notification.requested' && event.payload.data.template === 'incident.resolved');
+      expect(notifications).toHaveLength(1);
+      const history = (await agent.history(incident.id)).body.data.slice(-2).map((entry: { kind: string; after: unknown }) => [entry.kind, entry.kind === 'status' ? entry.after : 'public']);
+      expect(history).toEqual([['comment', 'public'], ['status', 'resolved']]);
+    }
+    for (const incident of [...done, bystander]) expect((await agent.get(incident.id)).body).toEqual(before[incident.id]);
+    expect((await eventsOf(t, problem.id)).map((event) => event.type)).toEqual(['problem.created', 'problem.resolved']);
+
+    // Reopening one incident afterwards leaves the problem resolved and the link in place.
+    const reopened = await agent.transition(open[1].id, { to: 'in_progress', reason: 'Still broken here' }).expect(200);
+    expect(reopened.body.problem.key).toBe(problem.key);
+    expect((await manager.getProblem(problem.id)).body.status).toBe('resolved');
+  });
+
+  it('if one write fails, nothing happens: problem and incidents stay as they were', async () => {
+    const { problem, open } = await problemWithIncidents();
+    const snapshot = async () => Promise.all(open.map(async (incident) => (await agent.get(incident.id)).body));
+    const before = await snapshot();
+    const outboxBefore = Number((await t.database.knex.withSchema('incidents').table('outbox').count({ n: '*' }))[0]?.n);
+    // A real database fault on the last incident's comment, injected with a trigger.
+    await t.database.knex.raw(`
+      create function incidents.refuse_comment() returns trigger language plpgsql as $$
+      begin if new.incident_id = '${open[2].id}' then raise exception 'disk full'; end if; return new; end $$;
+      create trigger refuse_comment before insert on incidents.comments for each row execute function incidents.refuse_comment();`);
+    try {
+      await manager.patchProblem(problem.id, problem.version, { status: 'resolved', resolution: 'Will not stick' }).expect(500);
+    } finally {
+      await t.database.knex.raw('drop trigger refuse_comment on incidents.comments; drop function incidents.refuse_comment();');
+    }
+    expect(await snapshot()).toEqual(before);
+    expect((await manager.getProblem(problem.id)).body).toMatchObject({ status: 'open', version: problem.version });
+    expect(Number((await t.database.knex.withSchema('incidents').table('outbox').count({ n: '*' }))[0]?.n)).toBe(outboxBefore);
+  });
+
+  it('a problem moves only along its own machine, and resolving needs a resolution', async () => {
+    const { body: problem } = await manager.createProblem({ title: 'Machine' }).expect(201);
+    await manager.patchProblem(problem.id, 1, { status: 'resolved' }).expect(400);
+    const closed = await manager.patchProblem(problem.id, 1, { status: 'closed' }).expect(409);
+    expect(closed.body.allowed).toEqual(['investigating', 'resolved']);
+    await manager.patchProblem(problem.id, 1, { status: 'investigating' }).expect(200);
+    await manager.patchProblem(problem.id, 1, { title: 'stale' }).expect(412);
+  });
+
+  it('lists problems newest first, filtered by status and origin', async () => {
+    const { body } = await manager.listProblems({ origin: 'manual', status: 'open,investigating', limit: '200' }).expect(200);
+    expect(body.data.length).toBeGreaterThan(0);
+    expect(body.data.every((problem: { origin: string; status: string }) => problem.origin === 'manual' && ['open', 'investigating'].includes(problem.status))).toBe(true);
+    const { body: incidents } = await request(t.edge).get('/api/v1/incidents').query({ problem: body.data[0].key }).set('Authorization', `Bearer ${await t.keycloak.sign()}`).expect(200);
+    expect(incidents.data.every((incident: { problem: { key: string } }) => incident.problem.key === body.data[0].key)).toBe(true);
+  });
+});
