@@ -1,4 +1,4 @@
-import ms from 'ms';
+import { parseDuration } from './duration.js';
 import { z } from 'zod';
 
 // Digits only before coercion: Number(' ') is 0, which would silently mean "any free port".
@@ -12,8 +12,8 @@ const milliseconds = (fallback: number) => integer(0, 2_147_483_647, fallback);
 
 /** A duration such as `15m`, `4h`, `7d`, parsed to milliseconds. */
 const duration = (fallback: string) => z.string().default(fallback).transform((text, ctx) => {
-  const value = ms(text.trim() as ms.StringValue);
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+  const value = parseDuration(text);
+  if (value === undefined) {
     ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration such as 30m, 4h or 7d` });
     return z.NEVER;
   }
@@ -27,9 +27,9 @@ const slaTargets = (fallback: string) => z.string().default(fallback).transform(
   const targets: Partial<Record<(typeof PRIORITIES)[number], { firstResponseMs: number; resolutionMs: number }>> = {};
   for (const part of text.split(',').map((entry) => entry.trim()).filter(Boolean)) {
     const match = /^(P[1-4])=([^/]+)\/(.+)$/.exec(part);
-    const firstResponseMs = match ? ms(match[2] as ms.StringValue) : undefined;
-    const resolutionMs = match ? ms(match[3] as ms.StringValue) : undefined;
-    if (!match || !(Number(firstResponseMs) > 0) || !(Number(resolutionMs) > 0)) {
+    const firstResponseMs = match ? parseDuration(match[2] as string) : undefined;
+    const resolutionMs = match ? parseDuration(match[3] as string) : undefined;
+    if (!match || firstResponseMs === undefined || resolutionMs === undefined) {
       ctx.addIssue({ code: 'custom', message: `"${part}" is not PRIORITY=FIRST_RESPONSE/RESOLUTION such as P1=15m/4h` });
       return z.NEVER;
     }

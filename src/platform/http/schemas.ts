@@ -1,4 +1,4 @@
-import ms from 'ms';
+import { parseDuration } from '../config/duration.js';
 import { z } from 'zod';
 
 /**
@@ -26,8 +26,8 @@ export const instant = z.iso.datetime({ offset: true }).transform((text) => new 
 
 /** A positive duration such as 30m, 4h, 2d. */
 export const durationParam = z.string().transform((text, ctx) => {
-  const value = ms(text.trim() as ms.StringValue);
-  if (typeof value !== 'number' || !(value > 0) || value > 366 * 86_400_000) {
+  const value = parseDuration(text);
+  if (value === undefined || value > 366 * 86_400_000) {
     ctx.addIssue({ code: 'custom', message: 'Expected a duration such as 30m, 4h or 2d' });
     return z.NEVER;
   }

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { startTestSystem, type TestSystem } from '../../test/support/system.js';
+
+type Caller = 'anonymous' | 'agent' | 'manager' | 'admin' | 'intake';
+const CALLERS: Caller[] = ['anonymous', 'agent', 'manager', 'admin', 'intake'];
+
+interface Row {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  /** OpenAPI path, as the document lists it. */
+  path: string;
+  /** Roles admitted besides admin, who may do everything. */
+  roles: Caller[];
+  body?: object;
+  /** {incidentId} is an incident already linked to the problem. */
+  linked?: true;
+}
+
+// The expected authorisation of every incidents-service route, written out by hand.
+const MATRIX: Row[] = [
+  { method: 'post', path: '/api/v1/incidents', roles: ['agent'], body: { title: 'matrix' } },
+  { method: 'get', path: '/api/v1/incidents', roles: ['agent', 'manager'] },
+  { method: 'get', path: '/api/v1/incidents/{id}', roles: ['agent', 'manager'] },
+  { method: 'patch', path: '/api/v1/incidents/{id}', roles: ['agent'], body: { tags: ['matrix'] } },
+  { method: 'post', path: '/api/v1/incidents/{id}/transitions', roles: ['agent'], body: { to: 'cancelled', reason: 'matrix' } },
+  { method: 'post', path: '/api/v1/incidents/{id}/comments', roles: ['agent'], body: { body: 'matrix' } },
+  { method: 'get', path: '/api/v1/incidents/{id}/comments', roles: ['agent', 'manager'] },
+  { method: 'get', path: '/api/v1/incidents/{id}/history', roles: ['agent', 'manager'] },
+  { method: 'post', path: '/api/v1/incidents/{id}/escalate', roles: ['agent', 'manager'], body: {} },
+  { method: 'post', path: '/api/v1/problems', roles: ['manager'], body: { title: 'matrix' } },
+  { method: 'get', path: '/api/v1/problems', roles: ['agent', 'manager'] },
+  { method: 'get', path: '/api/v1/problems/{id}', roles: ['agent', 'manager'] },
+  { method: 'patch', path: '/api/v1/problems/{id}', roles: ['manager'], body: { title: 'matrix' } },
+  { method: 'post', path: '/api/v1/problems/{id}/incidents/{incidentId}', roles: ['manager'] },
+  { method: 'delete', path: '/api/v1/problems/{id}/incidents/{incidentId}', roles: ['manager'], linked: true },
+];
+
+let t: TestSystem;
+const tokens = {} as Record<Exclude<Caller, 'anonymous'>, string>;
+
+beforeAll(async () => {
+  t = await startTestSystem();
+  for (const role of ['agent', 'manager', 'admin', 'intake'] as const) tokens[role] = await t.keycloak.sign({ roles: [role], username: `${role}-matrix` });
+});
+afterAll(() => t?.stop());
+
+/** A fresh incident and problem per call, so each call finds what it acts on (and If-Match "1" is current). */
+async function targets(linked: boolean) {
+  const admin = { Authorization: `Bearer ${tokens.admin}` };
+  const incident = (await request(t.edge).post('/api/v1/incidents').set(admin).send({ title: 'matrix target' }).expect(201)).body;
+  const problem = (await request(t.edge).post('/api/v1/problems').set(admin).send({ title: 'matrix target' }).expect(201)).body;
+  if (linked) await request(t.edge).post(`/api/v1/problems/${problem.id}/incidents/${incident.id}`).set(admin).expect(200);
+  return { incident, problem };
+}
+
+describe('authorisation matrix of the incidents service (through the edge)', () => {
+  it('covers every route the API document lists', async () => {
+    const document = (await request(t.system.services.incidents.url).get('/api/v1/openapi.json').expect(200)).body;
+    const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`)).sort();
+    expect(MATRIX.map((row) => `${row.method} ${row.path}`).sort()).toEqual(documented);
+  });
+
+  const cases = MATRIX.flatMap((row) => CALLERS.map((caller) => [`${row.method.toUpperCase()} ${row.path}`, caller, row] as const));
+
+  it.each(cases)('%s as %s', async (_name, caller, row) => {
+    const { incident, problem } = await targets(row.linked === true);
+    const url = row.path.replace('{incidentId}', incident.id).replace('{id}', row.path.startsWith('/api/v1/problems') ? problem.id : incident.id);
+    const call = request(t.edge)[row.method](url).set('If-Match', '"1"');
+    if (caller !== 'anonymous') call.set('Authorization', `Bearer ${tokens[caller]}`);
+    const response = row.body ? await call.send(row.body) : await call;
+
+    if (caller === 'anonymous') expect(response.status).toBe(401);
+    else if (caller === 'admin' || row.roles.includes(caller)) expect(response.status).toBeLessThan(300);
+    else expect(response.status).toBe(403);
+  });
+});

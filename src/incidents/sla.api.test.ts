@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { eventsOf, helpdesk, type Helpdesk } from '../../test/support/helpdesk.js';
+import { startTestSystem, type TestSystem } from '../../test/support/system.js';
+
+// The domain's clock is under the test's control; jobs run every 50 ms of real time.
+let now = new Date('2026-11-23T09:00:00.000Z');
+const advance = (minutes: number) => {
+  now = new Date(now.getTime() + minutes * 60_000);
+};
+const minutesAfter = (start: string, minutes: number) => new Date(new Date(start).getTime() + minutes * 60_000).toISOString();
+
+let t: TestSystem;
+let agent: Helpdesk;
+
+beforeAll(async () => {
+  t = await startTestSystem({ SLA_TARGETS: 'P1=15m/4h,P2=1h/8h,P3=4h/2d,P4=1d/5d', INCIDENT_JOBS_INTERVAL_MS: '50', AUTO_CLOSE_AFTER: '7d' }, { clock: () => now });
+  agent = helpdesk(t, await t.keycloak.sign({ roles: ['agent'] }));
+});
+afterAll(() => t?.stop());
+
+/** Waits until the background job has done what the test expects (it runs every 50 ms). */
+async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const value = await probe();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the job did not get there within 5 s');
+}
+
+const breachEvents = async (id: string) => (await eventsOf(t, id)).filter((event) => event.type === 'incident.sla_breached').map((event) => event.payload.data.kind);
+
+describe('SLA clocks against a controllable clock', () => {
+  it('sets due times from the priority, and flags a missed first response on read and by the job', async () => {
+    const { body: incident } = await agent.create({ title: 'Site down', priority: 'P2' }).expect(201);
+    expect(incident.sla).toMatchObject({ first_response_due_at: minutesAfter(incident.created_at, 60), resolution_due_at: minutesAfter(incident.created_at, 480), first_response_breached: false, paused: false });
+
+    advance(61);
+    expect((await agent.get(incident.id)).body.sla).toMatchObject({ first_response_breached: true, resolution_breached: false });
+    expect(await eventually(() => breachEvents(incident.id), (kinds) => kinds.length === 1)).toEqual(['first_response']);
+    const history = (await agent.history(incident.id)).body.data.filter((entry: { kind: string }) => entry.kind === 'sla');
+    expect(history).toEqual([expect.objectContaining({ field: 'first_response_breached', before: false, after: true })]);
+    const metrics = (await request(t.system.services.incidents.url).get('/metrics')).text;
+    expect(metrics).toMatch(/sla_breaches_total\{kind="first_response",priority="P2",service="incidents"\} [1-9]/);
+    // Marking a breach is bookkeeping, not an edit: an agent's ETag stays valid.
+    expect((await agent.get(incident.id)).body.version).toBe(1);
+  });
+
+  it('stops the clock while waiting for the customer and moves the due time by the pause', async () => {
+    const { body: incident } = await agent.create({ title: 'Need logs from you', priority: 'P1' }).expect(201);
+    advance(5);
+    await agent.comment(incident.id, { body: 'Please send the logs', visibility: 'public' }).expect(201);
+    await agent.transition(incident.id, { to: 'waiting_customer' }).expect(200);
+    advance(600); // ten hours waiting: far past the 4 h target, but the clock stood still
+    const waiting = (await agent.get(incident.id)).body;
+    expect(waiting.sla).toMatchObject({ paused: true, resolution_breached: false, first_response_breached: false });
+    await agent.transition(incident.id, { to: 'in_progress' }).expect(200);
+    const resumed = (await agent.get(incident.id)).body;
+    expect(resumed.sla.resolution_due_at).toBe(minutesAfter(incident.created_at, 240 + 600));
+    advance(240 - 5 - 1);
+    expect((await agent.get(incident.id)).body.sla.resolution_breached).toBe(false);
+    advance(2);
+    expect((await agent.get(incident.id)).body.sla.resolution_breached).toBe(true);
+    expect(await eventually(() => breachEvents(incident.id), (kinds) => kinds.includes('resolution'))).toEqual(['resolution']);
+  });
+
+  it('lists breached incidents and those due within a time', async () => {
+    const { body: soon } = await agent.create({ title: 'Due soon', priority: 'P1' }).expect(201);
+    const { body: later } = await agent.create({ title: 'Due later', priority: 'P4' }).expect(201);
+    const ids = async (query: Record<string, string>) => ((await agent.list({ ...query, limit: 200 }).expect(200)).body.data as { id: string }[]).map((incident) => incident.id);
+    expect(await ids({ due_within: '5h' })).toContain(soon.id);
+    expect(await ids({ due_within: '5h' })).not.toContain(later.id);
+    advance(16);
+    expect(await ids({ breached: 'true' })).toContain(soon.id);
+    expect(await ids({ breached: 'false' })).toContain(later.id);
+    expect(await ids({ breached: 'false' })).not.toContain(soon.id);
+  });
+
+  it('closes resolved incidents after AUTO_CLOSE_AFTER, and not before', async () => {
+    const { body: incident } = await agent.create({ title: 'Fixed', priority: 'P3' }).expect(201);
+    await agent.transition(incident.id, { to: 'in_progress' }).expect(200);
+    await agent.transition(incident.id, { to: 'resolved', resolution: 'Rebooted' }).expect(200);
+    advance(7 * 24 * 60 - 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await agent.get(incident.id)).body.status).toBe('resolved');
+    advance(2);
+    const closed = await eventually(async () => (await agent.get(incident.id)).body, (body) => body.status === 'closed');
+    expect(closed.closed_at).toBe(now.toISOString()); // the job's clock is the domain's
+    const notifications = (await eventsOf(t, incident.id)).filter((event) => event.type === 'notification.requested').map((event) => event.payload.data.template);
+    expect(notifications).toContain('incident.closed');
+  });
+});
