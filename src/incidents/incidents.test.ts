@@ -38,7 +38,17 @@ describe('filing and reading an incident through the migration proxy', () => {
     const events = await t.database.knex.withSchema('incidents').table('outbox').where({ aggregate_id: created.body.id });
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'incident.created', aggregate_type: 'incident', published_at: null });
-    expect(events[0].payload).toMatchObject({ type: 'incident.created', aggregate: { type: 'incident', id: created.body.id }, data: { key: created.body.key } });
+    expect(events[0].payload).toMatchObject({ type: 'incident.created', aggregate: { type: 'incident', id: created.body.id } });
+    // Written in the same statement as the incident; its data is the incident as the API shows it.
+    expect(events[0].payload.data).toEqual(created.body);
+  });
+
+  it('formats keys the same way in SQL (events written with the incident) and in TypeScript', async () => {
+    const { incidentKey } = await import('./domain/incident-ref.js');
+    for (const number of [1, 42, 999_999, 1_000_000, 123_456_789]) {
+      const { rows } = await t.database.knex.raw('select incidents.incident_key(?::bigint) as key', [number]);
+      expect(rows[0].key).toBe(incidentKey(number));
+    }
   });
 
   it('answers 404 problem+json for an unknown incident', async () => {

@@ -19,9 +19,9 @@ export interface HistoryRow extends Required<HistoryEntry> {
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 
-export async function insertHistory(trx: Knex.Transaction, entries: HistoryEntry[]): Promise<void> {
-  if (!entries.length) return;
-  await trx.withSchema('incidents').table('history').insert(
+/** The insert of history entries, not yet run (the unit of work sends it with the outbox insert). */
+export function historyInsert(trx: Knex.Transaction, entries: HistoryEntry[]): Knex.QueryBuilder {
+  return trx.withSchema('incidents').table('history').insert(
     entries.map((entry) => ({ incident_id: entry.incident_id, at: entry.at, actor: json(entry.actor), kind: entry.kind, field: entry.field ?? null, before: json(entry.before), after: json(entry.after) })),
   );
 }

@@ -77,7 +77,20 @@ function applyFilter(query: Knex.QueryBuilder, filter: IncidentFilter, now: Date
  * One page of incidents in a stable total order (the sort column, then id), continuing
  * after `after` = [sort value, id] of the previous page's last row. Fetches limit + 1 rows.
  */
-export async function listIncidents(db: Db, options: { filter: IncidentFilter; sort: Sort; after?: [string, string]; limit: number; now: Date }): Promise<IncidentRow[]> {
+export async function listIncidents(db: Db, options: ListOptions): Promise<IncidentRow[]> {
+  return listIncidentsQuery(db, options) as unknown as Promise<IncidentRow[]>;
+}
+
+export interface ListOptions {
+  filter: IncidentFilter;
+  sort: Sort;
+  after?: [string, string];
+  limit: number;
+  now: Date;
+}
+
+/** The list query itself, unexecuted (benchmarks run its SQL directly as the baseline). */
+export function listIncidentsQuery(db: Db, options: ListOptions): Knex.QueryBuilder {
   const column = SORT_COLUMNS[options.sort.key];
   const direction = options.sort.direction;
   const query = applyFilter(selectIncidents(db), options.filter, options.now)
@@ -87,7 +100,7 @@ export async function listIncidents(db: Db, options: { filter: IncidentFilter; s
     const cast = options.sort.key === 'priority' ? 'text' : 'timestamptz';
     query.whereRaw(`(${column}, i.id) ${direction === 'desc' ? '<' : '>'} (?::${cast}, ?::uuid)`, options.after);
   }
-  return query as Promise<IncidentRow[]>;
+  return query;
 }
 
 /** The value of the sort column in a row, as the cursor stores it. */

@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, jwtVerify, errors as joseErrors } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 
 /** The caller as every service sees it, taken from a verified Keycloak access token. */
@@ -43,6 +44,7 @@ const Roles = z.object({ roles: z.array(z.string()).default([]) });
 // The claims we rely on, checked after the signature: a signed but malformed token is still refused.
 const KeycloakClaims = z.object({
   sub: z.string().min(1).max(255),
+  exp: z.number(),
   typ: z.string().optional(),
   azp: z.string().max(255).optional(),
   preferred_username: z.string().min(1).max(255).optional(),
@@ -64,7 +66,19 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     timeoutDuration: 5_000,
   });
 
+  // A token seen before is not verified again until its expiry (at most a minute later):
+  // agents send the same token for minutes, and a signature check costs more than the request.
+  const verified = new LRUCache<string, AuthUser>({ max: 10_000, ttl: 60_000, ttlAutopurge: false });
+
   async function verify(token: string): Promise<AuthUser> {
+    const known = verified.get(token);
+    if (known) return known;
+    const user = await verifyFully(token);
+    verified.set(token, user.user, { ttl: Math.max(1, Math.min(60_000, user.expiresAt * 1000 - Date.now())) });
+    return user.user;
+  }
+
+  async function verifyFully(token: string): Promise<{ user: AuthUser; expiresAt: number }> {
     let payload: unknown;
     try {
       ({ payload } = await jwtVerify(token, jwks, { issuer: options.issuer, audience: options.audience, algorithms: ALGORITHMS, requiredClaims: ['exp', 'sub'] }));
@@ -79,7 +93,7 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     if (!claims.success) throw new InvalidToken('token claims are malformed');
     // Keycloak marks access tokens `typ: Bearer`; refresh and ID tokens are signed by the same keys.
     if (claims.data.typ !== 'Bearer') throw new InvalidToken(`token type ${claims.data.typ ?? '(none)'} is not an access token`);
-    return toUser(claims.data, options.audience);
+    return { user: toUser(claims.data, options.audience), expiresAt: claims.data.exp };
   }
 
   /** Whether realm keys were ever fetched: until then no token can be verified. */

@@ -1,1 +1,1 @@
-export { appendEvent, type DomainEvent } from './outbox.js';
+export { appendEvent, outboxInsert, outboxRow, type DomainEvent } from './outbox.js';

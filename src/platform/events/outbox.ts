@@ -10,14 +10,10 @@ export interface DomainEvent<T = unknown> {
   data: T;
 }
 
-/**
- * Appends an event to `<schema>.outbox` inside the caller's transaction, so the event exists
- * exactly when the change it describes does.
- */
-export async function appendEvent(trx: Knex.Transaction, schema: string, event: DomainEvent): Promise<string> {
+/** The outbox row of an event, as stored: payload is the JSON envelope. */
+export function outboxRow(event: DomainEvent, occurredAt: string) {
   const eventId = uuidv7();
-  const occurredAt = new Date().toISOString();
-  await trx.withSchema(schema).table('outbox').insert({
+  return {
     event_id: eventId,
     type: event.type,
     aggregate_type: event.aggregateType,
@@ -31,6 +27,19 @@ export async function appendEvent(trx: Knex.Transaction, schema: string, event: 
       actor: event.actor ?? null,
       data: event.data,
     }),
-  });
-  return eventId;
+  };
+}
+
+/**
+ * The insert of events into `<schema>.outbox`, not yet run: callers run it inside the
+ * transaction of the change the events describe (alone, or combined with other writes).
+ */
+export function outboxInsert(trx: Knex.Transaction, schema: string, events: DomainEvent[], occurredAt = new Date()): Knex.QueryBuilder {
+  const at = occurredAt.toISOString();
+  return trx.withSchema(schema).table('outbox').insert(events.map((event) => outboxRow(event, at)));
+}
+
+/** Appends one event inside the caller's transaction, so it exists exactly when its change does. */
+export async function appendEvent(trx: Knex.Transaction, schema: string, event: DomainEvent): Promise<void> {
+  await outboxInsert(trx, schema, [event]);
 }

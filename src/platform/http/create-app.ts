@@ -30,6 +30,8 @@ export function createApp(options: AppOptions): App {
   let stopping = false;
   const app = express();
   app.disable('x-powered-by');
+  // Resources set their own ETag (their version); hashing every list body for one costs CPU for nothing.
+  app.set('etag', false);
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
 
   app.use(

@@ -1,0 +1,205 @@
+// npm run bench:incidents — lists and creation of incidents over HTTP against 1,000,000 seeded
+// incidents in real PostgreSQL, next to the same SQL run directly through pg in the same run.
+// Env: BENCH_DATABASE_URL (default: DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres),
+// BENCH_ROWS (default 1000000), BENCH_SECONDS per measurement (default 8), BENCH_REUSE=1 keeps a seeded database.
+import knexFactory from 'knex';
+import pg from 'pg';
+import { Pool as HttpPool } from 'undici';
+import { listIncidentsQuery, type ListOptions } from '../src/incidents/data/incident-query.js';
+import { schemaMigrations } from '../migrations/index.js';
+import { loadRealm } from '../src/platform/auth/dev-idp/realm.js';
+import { migrateSchema } from '../src/platform/db/index.js';
+import { runLoad, ms, type LoadResult } from './support/load.js';
+import { machine, writeSection } from './support/report.js';
+import { BENCH_PORTS, startSystemProcess, tokenFor } from './support/system-process.js';
+
+const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONCURRENCY = 8;
+const benchUrl = (() => {
+  const url = new URL(serverUrl);
+  url.pathname = '/figdesk_bench';
+  return url.toString();
+})();
+
+async function prepareDatabase(agentId: string): Promise<void> {
+  const admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
+  const exists = (await admin.raw("select 1 from pg_database where datname = 'figdesk_bench'")).rows.length > 0;
+  if (exists && process.env.BENCH_REUSE === '1') {
+    const knex = knexFactory({ client: 'pg', connection: benchUrl, pool: { min: 0, max: 1 } });
+    const rows = Number((await knex.raw('select count(*) as n from incidents.incidents')).rows[0].n);
+    await knex.destroy();
+    await admin.destroy();
+    if (rows >= ROWS) return console.log(`reusing figdesk_bench with ${rows} incidents`);
+    throw new Error(`figdesk_bench has ${rows} incidents, fewer than ${ROWS}; run without BENCH_REUSE`);
+  }
+  await admin.raw('drop database if exists figdesk_bench with (force)');
+  await admin.raw('create database figdesk_bench');
+  await admin.destroy();
+
+  const knex = knexFactory({ client: 'pg', connection: benchUrl, pool: { min: 1, max: 1 } });
+  for (const [schema, migrations] of Object.entries(schemaMigrations)) await migrateSchema(knex, schema, migrations);
+  await knex.raw('select setseed(0.42)');
+  const started = performance.now();
+  const batch = 100_000;
+  for (let from = 1; from <= ROWS; from += batch) {
+    await knex.raw(SEED_SQL, { from, to: Math.min(ROWS, from + batch - 1), agent: agentId });
+    process.stdout.write(`\rseeded ${Math.min(ROWS, from + batch - 1).toLocaleString('en')} / ${ROWS.toLocaleString('en')} incidents (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  }
+  await knex.raw('analyze incidents.incidents');
+  console.log(`\nseeding took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  await knex.destroy();
+}
+
+// Spread: 85% closed, 5% resolved, 2% cancelled, 8% open; P1 2%, P2 13%, P3 50%, P4 35%;
+// six categories; 50 agents (agent1 among them), open "new" ones 30% unassigned; a year of dates.
+const SEED_SQL = `
+insert into incidents.incidents (id, title, description, channel, category, priority, status, reporter, created_by,
+  created_at, updated_at, first_response_due_at, resolution_due_at, first_responded_at, resolved_at, closed_at,
+  assignee_id, assignee_name, client_id, resolution)
+select gen_random_uuid(),
+  (array['Printer','VPN','Mailbox','Laptop','Password','Invoice','Network','Screen','Keyboard','Server','Database','Phone'])[1 + (g * 7) % 12]
+    || ' ' || (array['jammed','down','slow','broken','locked','missing','failing','not responding','full','flickering'])[1 + (g * 13) % 10],
+  'Reported from building ' || (g % 40) || ', floor ' || (g % 9) || ': ' ||
+    (array['users cannot work','intermittent since the update','after the power cut','only in the morning','for the whole team'])[1 + (g * 17) % 5],
+  (array['web','telegram','sms','esb','api'])[1 + (g * 3) % 5],
+  (array['hardware','software','network','access','billing','other'])[1 + (g * 11) % 6],
+  priority, status, '{}'::jsonb, '{"id":"seed","username":"seed"}'::jsonb,
+  created_at, created_at + interval '1 hour',
+  created_at + first_response, created_at + resolution,
+  case when status <> 'new' then created_at + first_response / 2 end,
+  case when status in ('resolved', 'closed') then created_at + resolution * 0.7 end,
+  case when status = 'closed' then created_at + resolution * 0.7 + interval '7 days' end,
+  case when status = 'new' and r3 < 0.3 then null when g % 50 = 0 then :agent else 'seed-agent-' || (g % 50) end,
+  case when status = 'new' and r3 < 0.3 then null else 'Agent ' || (g % 50) end,
+  case when g % 2 = 0 then 'client-' || (g % 20000) end,
+  case when status in ('resolved', 'closed') then 'Fixed' end
+from (
+  select g, r3,
+    case when r1 < 0.02 then 'P1' when r1 < 0.15 then 'P2' when r1 < 0.65 then 'P3' else 'P4' end as priority,
+    case when r2 < 0.85 then 'closed' when r2 < 0.90 then 'resolved' when r2 < 0.92 then 'cancelled'
+         when r2 < 0.95 then 'new' when r2 < 0.99 then 'in_progress' else 'waiting_customer' end as status,
+    case when r1 < 0.02 then interval '15 minutes' when r1 < 0.15 then interval '1 hour' when r1 < 0.65 then interval '4 hours' else interval '1 day' end as first_response,
+    case when r1 < 0.02 then interval '4 hours' when r1 < 0.15 then interval '8 hours' when r1 < 0.65 then interval '2 days' else interval '5 days' end as resolution,
+    now() - (r4 * interval '365 days') as created_at
+  from (select g, random() as r1, random() as r2, random() as r3, random() as r4 from generate_series(:from::int, :to::int) as g) raw
+) seeded`;
+
+interface Scenario {
+  name: string;
+  query: Record<string, string>;
+  list: Omit<ListOptions, 'now'>;
+}
+
+async function main(): Promise<void> {
+  const realm = await loadRealm('keycloak/helpdesk-realm.json');
+  const agentId = realm.users.get('agent1')?.id as string;
+  await prepareDatabase(agentId);
+
+  const sevenDaysAgo = new Date(Date.now() - 7 * 86_400_000).toISOString();
+  const open = ['new', 'in_progress', 'waiting_customer'] as const;
+  const scenarios: Scenario[] = [
+    { name: 'my open P1–P2 by due time', query: { assignee: 'me', status: open.join(','), priority: 'P1,P2', sort: 'due', limit: '50' }, list: { filter: { assignee: agentId, status: [...open], priority: ['P1', 'P2'] }, sort: { key: 'due', direction: 'asc' }, limit: 50 } },
+    { name: 'category network, last 7 days', query: { category: 'network', created_from: sevenDaysAgo, limit: '50' }, list: { filter: { category: ['network'], createdFrom: new Date(sevenDaysAgo) }, sort: { key: 'created_at', direction: 'desc' }, limit: 50 } },
+    { name: 'text search "printer jammed"', query: { q: 'printer jammed', limit: '50' }, list: { filter: { text: 'printer jammed' }, sort: { key: 'created_at', direction: 'desc' }, limit: 50 } },
+  ];
+
+  const system = await startSystemProcess(benchUrl, { INCIDENT_JOBS_INTERVAL_MS: '0' });
+  const direct = new pg.Pool({ connectionString: benchUrl, max: CONCURRENCY });
+  const sqlBuilder = knexFactory({ client: 'pg' });
+  const services = new HttpPool(`http://127.0.0.1:${BENCH_PORTS.incidents}`, { connections: CONCURRENCY * 2 });
+  const edge = new HttpPool(`http://127.0.0.1:${BENCH_PORTS.proxy}`, { connections: CONCURRENCY * 2 });
+  const postgresVersion = (await direct.query('show server_version')).rows[0].server_version as string;
+  const lines: string[] = [];
+  const measure = async (task: () => Promise<unknown>, concurrency = CONCURRENCY) => {
+    await runLoad({ concurrency, durationMs: 2_000, task }); // warm-up: plans cached, pools filled
+    return runLoad({ concurrency, durationMs: SECONDS * 1000, task });
+  };
+  const get = (pool: HttpPool, path: string, token: string) => async () => {
+    const response = await pool.request({ method: 'GET', path, headers: { authorization: `Bearer ${token}` } });
+    const body = await response.body.text();
+    if (response.statusCode !== 200) throw new Error(`${response.statusCode} ${body.slice(0, 200)}`);
+  };
+
+  try {
+    const rows: string[] = [];
+    for (const scenario of scenarios) {
+      const token = await tokenFor('agent1');
+      const path = `/api/v1/incidents?${new URLSearchParams(scenario.query)}`;
+      const { sql, bindings } = listIncidentsQuery(sqlBuilder, { ...scenario.list, limit: scenario.list.limit, now: new Date() }).toSQL().toNative();
+      const sqlResult = await measure(() => direct.query(sql, bindings as unknown[]));
+      const httpResult = await measure(get(services, path, token));
+      const edgeResult = await measure(get(edge, path, token));
+      const matched = (await direct.query(sql, bindings as unknown[])).rowCount;
+      rows.push(row(scenario.name, matched ?? 0, sqlResult, httpResult, edgeResult));
+      console.log(rows[rows.length - 1]);
+    }
+
+    const token = await tokenFor('agent1');
+    const create = (pool: HttpPool) => async () => {
+      const response = await pool.request({ method: 'POST', path: '/api/v1/incidents', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Benchmark incident', description: 'Filed by the benchmark', category: 'software', priority: 'P3', channel: 'api' }) });
+      await response.body.text();
+      if (response.statusCode !== 201) throw new Error(String(response.statusCode));
+    };
+    const createDirect = await measure(create(services), 16);
+    const createBusy = await measure(create(services), 64);
+    const createEdge = await measure(create(edge), 16);
+    const createSql = await measure(directCreate(direct), 16);
+    console.log(`create: ${createDirect.perSecond.toFixed(0)}/s (16 callers), ${createBusy.perSecond.toFixed(0)}/s (64), ${createEdge.perSecond.toFixed(0)}/s through the edge; SQL ${createSql.perSecond.toFixed(0)}/s`);
+
+    lines.push(
+      '## Incidents (`npm run bench:incidents`)',
+      '',
+      `Measured ${new Date().toISOString().slice(0, 10)} on ${machine(postgresVersion)}: ${ROWS.toLocaleString('en')} seeded incidents (85% closed, 8% open; P1 2%, P2 13%; 6 categories; 50 agents; one year).`,
+      `The system runs compiled in its own process (\`node dist/src/main.js\`, request logging on); load comes from this process, ${CONCURRENCY} concurrent callers, ${SECONDS} s per figure after 2 s of warm-up.`,
+      '"SQL" runs the exact SQL the API runs (`listIncidentsQuery`) through a pg pool: the baseline. "service" calls the incidents service over HTTP (token check, validation, JSON); "edge" goes through the migration proxy as well.',
+      '',
+      '| list | rows fetched (limit + 1) | SQL p50 / p95 | service p50 / p95 | service req/s | service p95 ÷ SQL p95 | edge p50 / p95 | edge req/s |',
+      '|---|---|---|---|---|---|---|---|',
+      ...rows,
+      '',
+      'Creation (`POST /api/v1/incidents` of a P3 incident with a category: the incident, its history entry and its outbox event in one statement):',
+      '',
+      '| path | callers | incidents/s | p50 / p95 | errors |',
+      '|---|---|---|---|---|',
+      `| SQL baseline (the same insert of incident, history and event, through pg) | 16 | ${createSql.perSecond.toFixed(0)} | ${ms(createSql.p50)} / ${ms(createSql.p95)} | ${createSql.errors} |`,
+      `| service over HTTP | 16 | **${createDirect.perSecond.toFixed(0)}** | ${ms(createDirect.p50)} / ${ms(createDirect.p95)} | ${createDirect.errors} |`,
+      `| service over HTTP | 64 | **${createBusy.perSecond.toFixed(0)}** | ${ms(createBusy.p50)} / ${ms(createBusy.p95)} | ${createBusy.errors} |`,
+      `| through the edge | 16 | ${createEdge.perSecond.toFixed(0)} | ${ms(createEdge.p50)} / ${ms(createEdge.p95)} | ${createEdge.errors} |`,
+      '',
+      'Targets (issue 3): p95 ≤ 30 ms for the filtered lists and ≤ 1.3× the direct SQL; creation ≥ 1,000 incidents/s over HTTP.',
+    );
+    await writeSection('incidents', lines.join('\n'));
+    console.log('written to docs/benchmarks.md');
+  } finally {
+    await services.close();
+    await edge.close();
+    await direct.end();
+    await sqlBuilder.destroy();
+    await system.stop();
+  }
+}
+
+/** The SQL the service sends for such a creation, straight through pg: one statement, as incident.repository builds it. */
+function directCreate(pool: pg.Pool) {
+  return async () => {
+    await pool.query(
+      `with i as (insert into incidents.incidents (id, title, description, channel, category, priority, reporter, created_by, created_at, updated_at, first_response_due_at, resolution_due_at, tags)
+         values (gen_random_uuid(), 'Benchmark incident', 'Filed by the benchmark', 'api', 'software', 'P3', '{}', $1, now(), now(), now() + interval '4 hours', now() + interval '2 days', '{}') returning *),
+       h as (insert into incidents.history (incident_id, at, actor, kind, after) select id, now(), $1, 'created', '{"priority":"P3"}' from i)
+       insert into incidents.outbox (event_id, type, aggregate_type, aggregate_id, occurred_at, payload)
+         select gen_random_uuid(), 'incident.created', 'incident', id, now(), jsonb_set($2::jsonb, '{data,key}', to_jsonb(incidents.incident_key(number))) from i`,
+      ['{"id":"bench","username":"bench"}', JSON.stringify({ type: 'incident.created', data: { title: 'Benchmark incident' } })],
+    );
+  };
+}
+
+function row(name: string, matched: number, sql: LoadResult, http: LoadResult, edge: LoadResult): string {
+  return `| ${name} | ${matched} | ${ms(sql.p50)} / ${ms(sql.p95)} | ${ms(http.p50)} / ${ms(http.p95)} | ${http.perSecond.toFixed(0)} | ${(http.p95 / sql.p95).toFixed(2)}× | ${ms(edge.p50)} / ${ms(edge.p95)} | ${edge.perSecond.toFixed(0)} |`;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
