@@ -2,7 +2,8 @@ import type { IncidentRow } from '../data/incident.repository.js';
 import { incidentKey, problemKey } from './incident-ref.js';
 import { breaches } from './sla.js';
 
-const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
+/** A timestamp as the API and events write it: ISO 8601 in UTC, or null. */
+export const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
 
 /** The public shape of an incident, used by the API and in event payloads; SLA flags as of `now`. */
 export function incidentView(row: IncidentRow, now: Date) {

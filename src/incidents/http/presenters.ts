@@ -2,8 +2,7 @@ import type { CommentRow } from '../data/comment.repository.js';
 import type { HistoryRow } from '../data/history.repository.js';
 import type { ProblemRow } from '../data/problem.repository.js';
 import { problemKey } from '../domain/incident-ref.js';
-
-const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
+import { iso } from '../domain/incident-view.js';
 
 export const presentComment = (row: CommentRow) => ({ ...row, created_at: iso(row.created_at) as string });
 export const presentHistory = (row: HistoryRow) => ({ id: row.id, at: iso(row.at) as string, actor: row.actor, kind: row.kind, field: row.field, before: row.before, after: row.after });
