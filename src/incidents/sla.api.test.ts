@@ -65,6 +65,16 @@ describe('SLA clocks against a controllable clock', () => {
     expect(await eventually(() => breachEvents(incident.id), (kinds) => kinds.includes('resolution'))).toEqual(['resolution']);
   });
 
+  it('a late first response is flagged when it happens, not left to the job', async () => {
+    const { body: incident } = await agent.create({ title: 'Answered late', priority: 'P1' }).expect(201);
+    advance(20); // the P1 first-response target is 15 minutes
+    await agent.comment(incident.id, { body: 'Sorry for the wait', visibility: 'public' }).expect(201);
+    const stored = await t.database.knex.withSchema('incidents').table('incidents').where({ id: incident.id }).first();
+    expect(stored).toMatchObject({ first_response_breached: true, resolution_breached: false });
+    expect(await breachEvents(incident.id)).toEqual(['first_response']);
+    expect((await agent.list({ breached: 'true', limit: 200 })).body.data.map((row: { id: string }) => row.id)).toContain(incident.id);
+  });
+
   it('lists breached incidents and those due within a time', async () => {
     const { body: soon } = await agent.create({ title: 'Due soon', priority: 'P1' }).expect(201);
     const { body: later } = await agent.create({ title: 'Due later', priority: 'P4' }).expect(201);

@@ -178,6 +178,6 @@ export async function resolvedBefore(trx: Knex.Transaction, cutoff: Date, limit:
 }
 
 /** SLA flags are the system's bookkeeping, not an edit: neither version nor updated_at move. */
-export async function setBreachFlags(trx: Knex.Transaction, id: string, flags: Pick<IncidentRow, 'first_response_breached' | 'resolution_breached'>): Promise<void> {
+export async function setBreachFlags(trx: Knex.Transaction, id: string, flags: Partial<Pick<IncidentRow, 'first_response_breached' | 'resolution_breached'>>): Promise<void> {
   await table(trx).where({ id }).update(flags);
 }

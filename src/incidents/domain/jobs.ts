@@ -1,8 +1,7 @@
 import { incidentsPastDue, resolvedBefore, type Actor } from '../data/incident.repository.js';
 import { setBreachFlags } from '../data/incident.repository.js';
 import type { IncidentsDeps } from './deps.js';
-import { incidentKey } from './incident-ref.js';
-import { breaches } from './sla.js';
+import { newBreaches } from './sla-breaches.js';
 import { applyTransition } from './transition-incident.js';
 import { inTransaction } from './unit-of-work.js';
 
@@ -19,23 +18,18 @@ export async function markSlaBreaches(deps: IncidentsDeps): Promise<number> {
   for (;;) {
     const batch = await inTransaction(deps, SYSTEM, async (uow) => {
       const due = await incidentsPastDue(uow.trx, uow.now, BATCH);
+      let flagged = 0;
       for (const incident of due) {
-        const missed = breaches(incident, uow.now);
-        const kinds = [
-          ...(missed.firstResponse && !incident.first_response_breached ? (['first_response'] as const) : []),
-          ...(missed.resolution && !incident.resolution_breached ? (['resolution'] as const) : []),
-        ];
-        await setBreachFlags(uow.trx, incident.id, { first_response_breached: missed.firstResponse, resolution_breached: missed.resolution });
-        for (const kind of kinds) {
-          uow.record({ incident_id: incident.id, kind: 'sla', field: `${kind}_breached`, before: false, after: true });
-          uow.emit({ type: 'incident.sla_breached', aggregateType: 'incident', aggregateId: incident.id, data: { incident_key: incidentKey(incident.number), kind, priority: incident.priority, due_at: (kind === 'resolution' ? incident.resolution_due_at : incident.first_response_due_at).toISOString() } });
-          uow.afterCommit.push(() => deps.metrics.slaBreaches.inc({ kind, priority: incident.priority }));
-        }
+        const flags = newBreaches(uow, deps, incident);
+        if (!Object.keys(flags).length) continue;
+        await setBreachFlags(uow.trx, incident.id, flags);
+        flagged += 1;
       }
-      return due.length;
+      return { selected: due.length, flagged };
     });
-    marked += batch;
-    if (batch < BATCH) return marked;
+    marked += batch.flagged;
+    // A full batch may mean more to do; a batch that flagged nothing never repeats itself.
+    if (batch.selected < BATCH || batch.flagged === 0) return marked;
   }
 }
 

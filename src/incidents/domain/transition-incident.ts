@@ -5,6 +5,7 @@ import { incidentView } from './incident-view.js';
 import { checkVersion, loadIncident } from './load.js';
 import { requestReporterNotification, type ReporterTemplate } from './notifications.js';
 import { paused, resumed } from './sla.js';
+import { newBreaches } from './sla-breaches.js';
 import { allowedTransitions, canTransition, type Status } from './status-machine.js';
 import { inTransaction, type UnitOfWork } from './unit-of-work.js';
 
@@ -50,7 +51,10 @@ export async function applyTransition(uow: UnitOfWork, deps: IncidentsDeps, inci
   if (request.to === 'cancelled' && !request.reason?.trim()) {
     throw BadRequest('Cancelling needs a reason', [{ location: 'body', pointer: '#/reason', detail: 'Required when cancelling' }]);
   }
-  const updated = await updateIncident(uow.trx, incident.id, effectsOf(incident, request, uow.now), uow.now);
+  const changes = effectsOf(incident, request, uow.now);
+  // A target missed at this very moment (a late first response, a late resolution) is flagged now, not by a job later.
+  Object.assign(changes, newBreaches(uow, deps, { ...incident, ...changes } as IncidentRow));
+  const updated = await updateIncident(uow.trx, incident.id, changes, uow.now);
   uow.record({ incident_id: incident.id, kind: 'status', field: 'status', before: incident.status, after: request.to });
   uow.emit({
     type: 'incident.status_changed',
