@@ -102,6 +102,8 @@ export const ConfigSchema = z.object({
   INCIDENT_JOBS_INTERVAL_MS: milliseconds(60_000)
     .describe('How often the incidents service marks SLA breaches and closes resolved incidents; 0 turns the jobs off.'),
 
+  SHUTDOWN_DRAIN_DELAY_MS: milliseconds(0)
+    .describe('On shutdown, how long readiness answers 503 before the listener closes, so a load balancer stops sending first (a few seconds behind one).'),
   SHUTDOWN_TIMEOUT_MS: milliseconds(10_000)
     .describe('How long a stopping server waits for in-flight requests before closing their connections.'),
 });

@@ -35,11 +35,14 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const requestId = req.id as string | undefined;
     const problem = error instanceof HttpProblem ? error : fromFrameworkError(error);
+    // A 5xx is logged once, by pino-http's line for the request, with the real error attached.
+    const logged = res as typeof res & { err?: unknown };
     if (problem) {
-      if (problem.status >= 500) (req.log ?? logger).error({ err: error }, problem.detail ?? problem.title);
+      if (problem.status >= 500) logged.err = error;
       return sendProblem(res, problem, requestId);
     }
-    (req.log ?? logger).error({ err: error }, 'unhandled error');
+    logged.err = error;
+    if (!req.log) logger.error({ err: error }, 'unhandled error');
     if (res.headersSent) return res.end();
     sendProblem(res, new HttpProblem(500, 'Internal server error', 'An unexpected error occurred; quote the request id when reporting it'), requestId);
   };

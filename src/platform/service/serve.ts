@@ -15,7 +15,7 @@ export interface RunningService {
 
 export interface ServeOptions {
   name: string;
-  config: Pick<Config, 'HOST' | 'SHUTDOWN_TIMEOUT_MS'>;
+  config: Pick<Config, 'HOST' | 'SHUTDOWN_TIMEOUT_MS' | 'SHUTDOWN_DRAIN_DELAY_MS'>;
   port: number;
   logger: Logger;
   readiness: ReadinessSource;
@@ -50,6 +50,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
     port: server.port,
     async stop() {
       markStopping();
+      if (options.config.SHUTDOWN_DRAIN_DELAY_MS > 0) await new Promise((resolve) => setTimeout(resolve, options.config.SHUTDOWN_DRAIN_DELAY_MS));
       await server.close();
       await options.release?.();
     },
