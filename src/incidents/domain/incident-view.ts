@@ -5,6 +5,25 @@ import { breaches } from './sla.js';
 /** A timestamp as the API and events write it: ISO 8601 in UTC, or null. */
 export const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
 
+interface Audited {
+  created_by: { id: string; username: string; name?: string };
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  resolved_at: Date | null;
+  closed_at: Date | null;
+}
+
+/** Who made it, its version and its life's moments: the same on incidents and problems. */
+export const auditFields = (row: Audited) => ({
+  created_by: row.created_by,
+  version: row.version,
+  created_at: iso(row.created_at) as string,
+  updated_at: iso(row.updated_at) as string,
+  resolved_at: iso(row.resolved_at),
+  closed_at: iso(row.closed_at),
+});
+
 /** The public shape of an incident, used by the API and in event payloads; SLA flags as of `now`. */
 export function incidentView(row: IncidentRow, now: Date) {
   const missed = breaches(row, now);
@@ -34,12 +53,7 @@ export function incidentView(row: IncidentRow, now: Date) {
       first_response_breached: missed.firstResponse,
       resolution_breached: missed.resolution,
     },
-    created_by: row.created_by,
-    version: row.version,
-    created_at: iso(row.created_at) as string,
-    updated_at: iso(row.updated_at) as string,
-    resolved_at: iso(row.resolved_at),
-    closed_at: iso(row.closed_at),
+    ...auditFields(row),
   };
 }
 

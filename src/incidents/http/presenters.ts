@@ -2,7 +2,7 @@ import type { CommentRow } from '../data/comment.repository.js';
 import type { HistoryRow } from '../data/history.repository.js';
 import type { ProblemRow } from '../data/problem.repository.js';
 import { problemKey } from '../domain/incident-ref.js';
-import { iso } from '../domain/incident-view.js';
+import { auditFields, iso } from '../domain/incident-view.js';
 
 export const presentComment = (row: CommentRow) => ({ ...row, created_at: iso(row.created_at) as string });
 export const presentHistory = (row: HistoryRow) => ({ id: row.id, at: iso(row.at) as string, actor: row.actor, kind: row.kind, field: row.field, before: row.before, after: row.after });
@@ -19,12 +19,7 @@ export function presentProblem(row: ProblemRow, incidentCount?: number) {
     root_cause: row.root_cause,
     resolution: row.resolution,
     ...(incidentCount === undefined ? {} : { incident_count: incidentCount }),
-    created_by: row.created_by,
-    version: row.version,
-    created_at: iso(row.created_at) as string,
-    updated_at: iso(row.updated_at) as string,
-    resolved_at: iso(row.resolved_at),
-    closed_at: iso(row.closed_at),
+    ...auditFields(row),
   };
 }
 
