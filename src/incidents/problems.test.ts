@@ -172,3 +172,25 @@ describe('resolving a problem', () => {
     expect(incidents.data.every((incident: { problem: { key: string } }) => incident.problem.key === body.data[0].key)).toBe(true);
   });
 });
+
+describe('helpdesk metrics', () => {
+  const metricValue = (text: string, name: string, labels: string) => {
+    const line = text.split('\n').find((entry) => entry.startsWith(`${name}{`) && labels.split(',').every((label) => entry.includes(label)));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+  const scrape = async () => (await request(t.system.services.incidents.url).get('/metrics').expect(200)).text;
+
+  it('count created incidents, transitions, auto-created problems and open incidents by priority', async () => {
+    const before = await scrape();
+    const { body: incident } = await agent.create({ title: 'Counted', priority: 'P1', channel: 'sms' }).expect(201);
+    await agent.transition(incident.id, { to: 'in_progress' }).expect(200);
+    const after = await scrape();
+    const delta = (name: string, labels: string) => metricValue(after, name, labels) - metricValue(before, name, labels);
+    expect(delta('incidents_created_total', 'channel="sms",priority="P1"')).toBe(1);
+    expect(delta('incident_transitions_total', 'from="new",to="in_progress"')).toBe(1);
+    expect(delta('problems_auto_created_total', 'rule="p1"')).toBe(1);
+    // The gauge is counted from the database at scrape time.
+    const openP1 = Number((await t.database.knex.withSchema('incidents').table('incidents').where({ priority: 'P1' }).whereIn('status', ['new', 'in_progress', 'waiting_customer']).count({ n: '*' }))[0]?.n);
+    expect(metricValue(after, 'incidents_open', 'priority="P1"')).toBe(openP1);
+  });
+});
