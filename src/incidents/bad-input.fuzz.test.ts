@@ -42,24 +42,42 @@ function expectRefusedOrDone(response: request.Response, before: number[], after
 }
 
 describe('bad input is a 4xx problem, never a 5xx, and writes nothing', () => {
-  const writes: [string, () => request.Test][] = [
-    ['POST /incidents', () => request(t.edge).post('/api/v1/incidents')],
-    ['PATCH /incidents/:id', () => request(t.edge).patch(`/api/v1/incidents/${incident.id}`).set('If-Match', '"1"')],
-    ['POST /incidents/:id/transitions', () => request(t.edge).post(`/api/v1/incidents/${incident.id}/transitions`)],
-    ['POST /incidents/:id/comments', () => request(t.edge).post(`/api/v1/incidents/${incident.id}/comments`)],
-    ['POST /incidents/:id/escalate', () => request(t.edge).post(`/api/v1/incidents/${incident.id}/escalate`)],
-    ['POST /problems', () => request(t.edge).post('/api/v1/problems')],
-    ['PATCH /problems/:id', () => request(t.edge).patch(`/api/v1/problems/${problem.id}`).set('If-Match', '"1"')],
+  // PATCH sends the current version, so a valid body is applied rather than always refused as stale.
+  const currentVersion = async (path: string) => `"${(await request(t.edge).get(path).set(auth)).body.version}"`;
+  // A supertest request is a thenable (awaiting it sends it), so it travels wrapped.
+  const writes: [string, () => Promise<{ test: request.Test }>][] = [
+    ['POST /incidents', async () => ({ test: request(t.edge).post('/api/v1/incidents') })],
+    ['PATCH /incidents/:id', async () => ({ test: request(t.edge).patch(`/api/v1/incidents/${incident.id}`).set('If-Match', await currentVersion(`/api/v1/incidents/${incident.id}`)) })],
+    ['POST /incidents/:id/transitions', async () => ({ test: request(t.edge).post(`/api/v1/incidents/${incident.id}/transitions`) })],
+    ['POST /incidents/:id/comments', async () => ({ test: request(t.edge).post(`/api/v1/incidents/${incident.id}/comments`) })],
+    ['POST /incidents/:id/escalate', async () => ({ test: request(t.edge).post(`/api/v1/incidents/${incident.id}/escalate`) })],
+    ['POST /problems', async () => ({ test: request(t.edge).post('/api/v1/problems') })],
+    ['PATCH /problems/:id', async () => ({ test: request(t.edge).patch(`/api/v1/problems/${problem.id}`).set('If-Match', await currentVersion(`/api/v1/problems/${problem.id}`)) })],
   ];
 
   it.each(writes)('%s with fuzzed JSON bodies', async (_route, call) => {
     await fc.assert(
       fc.asyncProperty(body, async (payload) => {
         const before = await counts();
-        const response = await call().set(auth).set('Content-Type', 'application/json').send(JSON.stringify(payload) ?? 'null');
+        const response = await (await call()).test.set(auth).set('Content-Type', 'application/json').send(JSON.stringify(payload) ?? 'null');
         expectRefusedOrDone(response, before, await counts());
       }),
       { numRuns: 40 },
+    );
+  });
+
+  it('GET lists with cursors that decode but lie (well-formed tuples of the wrong kinds)', async () => {
+    const tuple = fc.array(fc.oneof(nasty, fc.constantFrom('priority', 'created_at', 'due', 'P1', '2026-01-01T00:00:00Z', '01a208ac-d434-757d-8467-337048eeba50'), fc.integer()), { maxLength: 4 });
+    await fc.assert(
+      fc.asyncProperty(tuple, fc.constantFrom('-created_at', 'priority', 'due'), async (position, sort) => {
+        const cursor = Buffer.from(JSON.stringify(position)).toString('base64url');
+        for (const url of ['/api/v1/incidents', `/api/v1/incidents/${incident.id}/comments`, '/api/v1/problems']) {
+          const query = url === '/api/v1/incidents' ? { cursor, sort } : { cursor };
+          const response = await request(t.edge).get(url).query(query).set(auth);
+          expect(response.status).toBeLessThan(500);
+        }
+      }),
+      { numRuns: 60 },
     );
   });
 

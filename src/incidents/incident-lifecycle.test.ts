@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { allPages, eventsOf, helpdesk, type Helpdesk } from '../../test/support/helpdesk.js';
 import { startTestSystem, type TestSystem } from '../../test/support/system.js';
-import { canTransition, STATUSES, type Status } from './domain/status-machine.js';
+import { allowedTransitions, canTransition, STATUSES, type Status } from './domain/status-machine.js';
 
 let t: TestSystem;
 let agent: Helpdesk;
@@ -40,6 +40,14 @@ describe('changing an incident (PATCH with If-Match)', () => {
     expect((await agent.get(created.id)).body).toMatchObject({ title: 'First edit', version: 2 });
   });
 
+  it('refuses changes to a closed or cancelled incident (409)', async () => {
+    const { body: created } = await agent.create({ title: 'Spam' }).expect(201);
+    await agent.transition(created.id, { to: 'cancelled', reason: 'Spam' }).expect(200);
+    const response = await agent.patch(created.id, 2, { priority: 'P1' }).expect(409);
+    expect(response.body.detail).toContain('cancelled');
+    expect((await agent.get(created.id)).body).toMatchObject({ priority: 'P3', problem: null });
+  });
+
   it('refuses to change the status through PATCH and a category outside the configured list', async () => {
     const { body: created } = await agent.create({ title: 'Strict patch' }).expect(201);
     const response = await agent.patch(created.id, 1, { status: 'resolved', category: 'gardening' }).expect(400);
@@ -61,7 +69,7 @@ describe('the status machine through the API', () => {
             status = to;
           } else {
             expect(response.status).toBe(409);
-            expect(response.body).toMatchObject({ from: status, to });
+            expect(response.body).toMatchObject({ from: status, to, allowed: [...allowedTransitions(status)] });
           }
         }
         expect((await agent.get(incident.id)).body.status).toBe(status);
@@ -157,6 +165,16 @@ describe('listing incidents', () => {
       expect(pages.map((incident) => (incident as { id: string }).id)).toEqual(everything.map((incident: { id: string }) => incident.id));
       expect(new Set(pages.map((incident) => (incident as { id: string }).id)).size).toBe(pages.length);
     }
+  });
+
+  it('refuses a cursor made for another sort order, or made by hand (400, not 500)', async () => {
+    const { body } = await agent.list({ limit: 1, sort: 'priority' }).expect(200);
+    const reused = await agent.list({ limit: 1, sort: '-created_at', cursor: body.page.next_cursor }).expect(400);
+    expect(reused.body.errors[0].pointer).toBe('#/cursor');
+    const handMade = Buffer.from(JSON.stringify(['created_at', 'x', '01a208ac-d434-757d-8467-337048eeba50'])).toString('base64url');
+    await agent.list({ cursor: handMade, sort: 'created_at' }).expect(400);
+    const wrongType = Buffer.from(JSON.stringify(['priority', '2026-01-01T00:00:00Z', '01a208ac-d434-757d-8467-337048eeba50'])).toString('base64url');
+    await agent.list({ cursor: wrongType, sort: 'priority' }).expect(400);
   });
 
   it('refuses bad filters with 400 naming each parameter', async () => {

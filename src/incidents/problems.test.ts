@@ -194,3 +194,56 @@ describe('helpdesk metrics', () => {
     expect(metricValue(after, 'incidents_open', 'priority="P1"')).toBe(openP1);
   });
 });
+
+describe('problems under concurrency and at their limits', () => {
+  it('resolving while agents escalate into the problem: no 5xx, and no incident left open on the resolved problem', async () => {
+    const { body: problem } = await manager.createProblem({ title: 'Contended' }).expect(201);
+    for (let i = 0; i < 3; i += 1) {
+      const { body: incident } = await agent.create({ title: `linked ${i}` }).expect(201);
+      await manager.link(problem.id, incident.id).expect(200);
+    }
+    const others = await Promise.all(Array.from({ length: 6 }, async (_, i) => (await agent.create({ title: `joining ${i}` }).expect(201)).body));
+    const version = (await manager.getProblem(problem.id)).body.version;
+    const responses = await Promise.all([
+      manager.patchProblem(problem.id, version, { status: 'resolved', resolution: 'Fixed upstream' }),
+      ...others.map((incident) => agent.escalate(incident.id, { problem_id: problem.id })),
+    ]);
+    expect(responses.map((response) => response.status).filter((status) => status >= 500)).toEqual([]);
+    expect(responses[0]?.status).toBe(200);
+    const stillOpen = await t.database.knex.withSchema('incidents').table('incidents').where({ problem_id: problem.id }).whereIn('status', ['new', 'in_progress', 'waiting_customer']);
+    expect(stillOpen).toEqual([]);
+  });
+
+  it('incidents for one order cluster as well as for one client', async () => {
+    const order = `order-${Date.now()}`;
+    const made = [];
+    for (let i = 0; i < 3; i += 1) made.push((await agent.create({ title: `Order broken ${i}`, category: 'billing', order_id: order }).expect(201)).body);
+    expect(made[2].problem).not.toBeNull();
+    expect((await problemsWhere({ cluster_key: `billing|order:${order}` })).length).toBe(1);
+  });
+
+  it('a resolution as long as allowed resolves linked incidents; one too long is a 400', async () => {
+    const { body: problem } = await manager.createProblem({ title: 'T'.repeat(200) }).expect(201);
+    const { body: incident } = await agent.create({ title: 'Long fix' }).expect(201);
+    await manager.link(problem.id, incident.id).expect(200);
+    await manager.patchProblem(problem.id, 1, { status: 'resolved', resolution: 'x'.repeat(19_001) }).expect(400);
+    await manager.patchProblem(problem.id, 1, { status: 'resolved', resolution: 'x'.repeat(19_000) }).expect(200);
+    expect((await agent.get(incident.id)).body.status).toBe('resolved');
+  });
+
+  it('a resolved cluster problem cannot reopen while another open problem covers its cluster (409)', async () => {
+    const client = newClient();
+    for (let i = 0; i < 3; i += 1) await agent.create({ title: `first wave ${i}`, category: 'access', client_id: client }).expect(201);
+    const [first] = await problemsWhere({ cluster_key: `access|client:${client}` });
+    await manager.patchProblem(first.id, first.version, { status: 'resolved', resolution: 'Reset the directory' }).expect(200);
+    for (let i = 0; i < 3; i += 1) await agent.create({ title: `second wave ${i}`, category: 'access', client_id: client }).expect(201);
+    const reopened = await manager.patchProblem(first.id, first.version + 1, { status: 'investigating' }).expect(409);
+    expect(reopened.body.detail).toContain('cluster');
+  });
+
+  it('lists problems newest first', async () => {
+    const { body } = await manager.listProblems({ limit: '50' }).expect(200);
+    const created = body.data.map((problem: { created_at: string }) => problem.created_at);
+    expect(created).toEqual([...created].sort().reverse());
+  });
+});

@@ -75,6 +75,25 @@ describe('SLA clocks against a controllable clock', () => {
     expect((await agent.list({ breached: 'true', limit: 200 })).body.data.map((row: { id: string }) => row.id)).toContain(incident.id);
   });
 
+  it('cancelling keeps a breach already missed and is no first response', async () => {
+    const { body: incident } = await agent.create({ title: 'Ignored, then spam', priority: 'P1' }).expect(201);
+    advance(5 * 60); // five hours: both P1 targets missed, the job not yet run on it
+    await agent.transition(incident.id, { to: 'cancelled', reason: 'Spam' }).expect(200);
+    const stored = await t.database.knex.withSchema('incidents').table('incidents').where({ id: incident.id }).first();
+    expect(stored).toMatchObject({ first_responded_at: null, first_response_breached: true, resolution_breached: true });
+  });
+
+  it('clusters only incidents within the window', async () => {
+    const client = `window-${Date.now()}`;
+    const file = async () => (await agent.create({ title: 'Door badge fails', category: 'access', client_id: client }).expect(201)).body;
+    await file();
+    await file();
+    advance(61); // the first two fall out of the 60-minute window
+    expect((await file()).problem).toBeNull();
+    await file();
+    expect((await file()).problem).not.toBeNull(); // three within the window now
+  });
+
   it('lists breached incidents and those due within a time', async () => {
     const { body: soon } = await agent.create({ title: 'Due soon', priority: 'P1' }).expect(201);
     const { body: later } = await agent.create({ title: 'Due later', priority: 'P4' }).expect(201);

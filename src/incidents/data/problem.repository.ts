@@ -39,9 +39,12 @@ export async function findProblem(db: Db, ref: { id: string } | { number: number
   return (options.forUpdate ? query.forUpdate() : query) as Promise<ProblemRow | undefined>;
 }
 
-/** The open (or investigating) problem of a cluster, if there is one. */
+/**
+ * The open (or investigating) problem of a cluster, locked for share: a resolution under way
+ * finishes first, and a problem it resolved is no longer found.
+ */
 export async function findOpenProblemByClusterKey(trx: Knex.Transaction, clusterKey: string): Promise<ProblemRow | undefined> {
-  return table(trx).where({ cluster_key: clusterKey }).whereIn('status', ['open', 'investigating']).first() as Promise<ProblemRow | undefined>;
+  return table(trx).where({ cluster_key: clusterKey }).whereIn('status', ['open', 'investigating']).first().forShare() as Promise<ProblemRow | undefined>;
 }
 
 export async function updateProblem(trx: Knex.Transaction, id: string, changes: ProblemChanges, now: Date): Promise<ProblemRow> {

@@ -72,8 +72,10 @@ async function applyClusterRule(uow: UnitOfWork, deps: IncidentsDeps, incident: 
   );
   let current = incident;
   for (const match of similar) {
-    if (match.problem_id) continue; // already part of another problem (a P1's, say): left there
-    const linked = await linkToProblem(uow, match.id === incident.id ? current : await loadRow(uow, match.id), problem);
+    // Judged on the locked row: another transaction may have linked it since the query above.
+    const row = match.id === incident.id ? current : await loadRow(uow, match.id);
+    if (row.problem_id) continue; // already part of another problem (a P1's, say): left there
+    const linked = await linkToProblem(uow, row, problem);
     if (match.id === incident.id) current = linked;
   }
   return current;

@@ -1,6 +1,6 @@
 import { BadRequest, Conflict, NotFound } from '../../platform/http/index.js';
 import { openIncidentsOfProblem, type Actor, type IncidentRow } from '../data/incident.repository.js';
-import { updateProblem, type ProblemChanges, type ProblemRow, type ProblemStatus } from '../data/problem.repository.js';
+import { findOpenProblemByClusterKey, updateProblem, type ProblemChanges, type ProblemRow, type ProblemStatus } from '../data/problem.repository.js';
 import { writeComment } from './add-comment.js';
 import type { IncidentsDeps } from './deps.js';
 import { incidentKey, problemKey } from './incident-ref.js';
@@ -71,6 +71,9 @@ export function updateProblemFields(deps: IncidentsDeps, ref: string, patch: Pro
       if (to === 'resolved' && !(patch.resolution ?? problem.resolution)?.trim()) {
         throw BadRequest('Resolving a problem needs a resolution', [{ location: 'body', pointer: '#/resolution', detail: 'Required when resolving' }]);
       }
+      if (problem.status === 'resolved' && problem.cluster_key && (await findOpenProblemByClusterKey(uow.trx, problem.cluster_key))) {
+        throw Conflict(`Another open problem now covers the cluster of ${problemKey(problem.number)} (${problem.cluster_key}); link its incidents there instead`);
+      }
       changes.status = to;
       if (to === 'resolved') changes.resolved_at = uow.now;
       if (to === 'closed') changes.closed_at = uow.now;
@@ -104,7 +107,7 @@ export function linkIncident(deps: IncidentsDeps, problemRef: string, incidentRe
 /** DELETE /problems/:id/incidents/:incidentId */
 export function unlinkIncident(deps: IncidentsDeps, problemRef: string, incidentRef: string, actor: Actor): Promise<IncidentRow> {
   return inTransaction(deps, actor, async (uow) => {
-    const problem = await loadProblem(uow.trx, problemRef);
+    const problem = await loadProblem(uow.trx, problemRef, { forUpdate: true });
     const incident = await loadIncident(uow.trx, incidentRef, { forUpdate: true });
     if (incident.problem_id !== problem.id) throw NotFound(`link of incident ${incidentRef} to problem`, problemRef);
     return unlinkFromProblem(uow, incident);
@@ -120,9 +123,11 @@ export interface EscalateInput {
 /** POST /incidents/:id/escalate: links to the given problem, or opens one from the incident. */
 export function escalateIncident(deps: IncidentsDeps, incidentRef: string, input: EscalateInput, actor: Actor): Promise<{ problem: ProblemRow; incident: IncidentRow; created: boolean }> {
   return inTransaction(deps, actor, async (uow) => {
+    // Lock order everywhere: the problem before its incidents (as resolving does), so the two never deadlock.
+    const target = input.problem_id ? await linkableProblem(uow, input.problem_id) : undefined;
     const incident = await loadIncident(uow.trx, incidentRef, { forUpdate: true });
-    if (input.problem_id) {
-      const problem = await linkableProblem(uow, input.problem_id);
+    if (target) {
+      const problem = target;
       if (incident.problem_id && incident.problem_id !== problem.id) {
         throw Conflict(`Incident ${incidentKey(incident.number)} already belongs to problem ${problemKey(incident.problem_number as number)}; a manager can move it`);
       }

@@ -1,4 +1,4 @@
-import { decodeCursor, toPage, type Page } from '../../platform/http/index.js';
+import { BadRequest, decodeCursor, toPage, type Page } from '../../platform/http/index.js';
 import { z } from 'zod';
 import { listComments, type CommentRow, type Visibility } from '../data/comment.repository.js';
 import { listHistory, type HistoryRow } from '../data/history.repository.js';
@@ -9,7 +9,19 @@ import type { IncidentsDeps } from './deps.js';
 import { incidentView, type IncidentView } from './incident-view.js';
 import { loadIncident, loadProblem } from './load.js';
 
-const Position = z.tuple([z.string().max(40), z.uuid()]);
+// Cursors are validated before they reach SQL casts: a hand-made one is a 400, not a 500.
+const Position = z.tuple([z.iso.datetime(), z.uuid()]);
+const IncidentPosition = z.union([
+  z.tuple([z.literal('priority'), z.enum(['P1', 'P2', 'P3', 'P4']), z.uuid()]),
+  z.tuple([z.enum(['created_at', 'updated_at', 'due']), z.iso.datetime(), z.uuid()]),
+]);
+
+/** The cursor's position, refused when it was handed out for another sort order. */
+function incidentPosition(cursor: string, sort: Sort): [string, string] {
+  const [key, value, id] = decodeCursor(cursor, IncidentPosition);
+  if (key !== sort.key) throw BadRequest('The cursor belongs to another sort order', [{ location: 'query', pointer: '#/cursor', detail: `Made for sort ${key}, not ${sort.key}` }]);
+  return [value, id];
+}
 
 /** GET /incidents/:id; read from the primary, since agents open what they just changed. */
 export async function getIncident(deps: IncidentsDeps, ref: string) {
@@ -19,9 +31,9 @@ export async function getIncident(deps: IncidentsDeps, ref: string) {
 /** GET /incidents: a page in one stable order, from the read replica. */
 export async function findIncidents(deps: IncidentsDeps, query: { filter: IncidentFilter; sort: Sort; limit: number; cursor?: string }): Promise<Page<IncidentView>> {
   const now = deps.clock();
-  const after = query.cursor ? decodeCursor(query.cursor, Position) : undefined;
+  const after = query.cursor ? incidentPosition(query.cursor, query.sort) : undefined;
   const rows = await listIncidents(deps.db.replica, { filter: query.filter, sort: query.sort, after, limit: query.limit, now });
-  return toPage(rows, query.limit, (row) => [sortValue(row, query.sort.key), row.id], (row) => incidentView(row, now));
+  return toPage(rows, query.limit, (row) => [query.sort.key, sortValue(row, query.sort.key), row.id], (row) => incidentView(row, now));
 }
 
 export async function findComments(deps: IncidentsDeps, ref: string, query: { visibility?: Visibility; limit: number; cursor?: string }): Promise<Page<CommentRow>> {

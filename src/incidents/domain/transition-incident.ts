@@ -25,7 +25,8 @@ const TELL_REPORTER: Partial<Record<Status, ReporterTemplate>> = {
 /** The column changes a move to `to` implies: SLA clock, first response, resolution, closing. */
 function effectsOf(incident: IncidentRow, request: TransitionRequest, now: Date): IncidentChanges {
   const changes: IncidentChanges = { status: request.to };
-  if (incident.status === 'new' && !incident.first_responded_at) changes.first_responded_at = now;
+  // Taking up the incident (or resolving it) is the first response; cancelling spam is not.
+  if (incident.status === 'new' && !incident.first_responded_at && request.to !== 'cancelled') changes.first_responded_at = now;
   if (incident.status === 'waiting_customer') Object.assign(changes, resumed(incident, now));
   if (request.to === 'waiting_customer') Object.assign(changes, paused(now));
   if (request.to === 'resolved') Object.assign(changes, { resolved_at: now, resolution: request.resolution ?? null });
@@ -52,8 +53,10 @@ export async function applyTransition(uow: UnitOfWork, deps: IncidentsDeps, inci
     throw BadRequest('Cancelling needs a reason', [{ location: 'body', pointer: '#/reason', detail: 'Required when cancelling' }]);
   }
   const changes = effectsOf(incident, request, uow.now);
-  // A target missed at this very moment (a late first response, a late resolution) is flagged now, not by a job later.
-  Object.assign(changes, newBreaches(uow, deps, { ...incident, ...changes } as IncidentRow));
+  // Targets already missed are flagged before the move (a cancel must not erase them), and one
+  // missed by the move itself (a late first response or resolution) now, not by a job later.
+  const missedBefore = newBreaches(uow, deps, incident);
+  Object.assign(changes, missedBefore, newBreaches(uow, deps, { ...incident, ...missedBefore, ...changes } as IncidentRow));
   const updated = await updateIncident(uow.trx, incident.id, changes, uow.now);
   uow.record({ incident_id: incident.id, kind: 'status', field: 'status', before: incident.status, after: request.to });
   uow.emit({

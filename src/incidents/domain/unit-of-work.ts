@@ -41,16 +41,29 @@ export class UnitOfWork {
   }
 }
 
+// Postgres aborts one side of a deadlock (40P01) or a serialisation conflict (40001); the
+// transaction rolled back whole, so running the unit of work again is safe.
+const RETRYABLE = new Set(['40P01', '40001']);
+const ATTEMPTS = 4;
+
+/** Runs `work` in one transaction, again if Postgres aborted it for a deadlock; effects after commit. */
 export async function inTransaction<T>(deps: IncidentsDeps, actor: Actor | null, work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
-  const now = deps.clock();
-  let afterCommit: (() => void)[] = [];
-  const result = await deps.db.primary.transaction(async (trx) => {
-    const uow = new UnitOfWork(trx, now, actor);
-    const value = await work(uow);
-    await uow.flush();
-    afterCommit = uow.afterCommit;
-    return value;
-  });
-  for (const effect of afterCommit) effect();
-  return result;
+  for (let attempt = 1; ; attempt += 1) {
+    const now = deps.clock();
+    let afterCommit: (() => void)[] = [];
+    try {
+      const result = await deps.db.primary.transaction(async (trx) => {
+        const uow = new UnitOfWork(trx, now, actor);
+        const value = await work(uow);
+        await uow.flush();
+        afterCommit = uow.afterCommit;
+        return value;
+      });
+      for (const effect of afterCommit) effect();
+      return result;
+    } catch (error) {
+      if (attempt >= ATTEMPTS || !RETRYABLE.has((error as { code?: string }).code ?? '')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
 }

@@ -1,9 +1,12 @@
+import { Conflict } from '../../platform/http/index.js';
 import { updateIncident, type Actor, type IncidentChanges, type IncidentRow, type Priority, type Reporter } from '../data/incident.repository.js';
 import type { IncidentsDeps } from './deps.js';
 import { incidentView } from './incident-view.js';
 import { checkVersion, loadIncident } from './load.js';
 import { applyProblemRules } from './problem-links.js';
 import { reprioritised } from './sla.js';
+import { incidentKey } from './incident-ref.js';
+import { isOpen } from './status-machine.js';
 import { inTransaction } from './unit-of-work.js';
 
 export interface IncidentPatch {
@@ -42,6 +45,9 @@ export async function updateIncidentFields(deps: IncidentsDeps, ref: string, pat
   return inTransaction(deps, actor, async (uow) => {
     const incident = await loadIncident(uow.trx, ref, { forUpdate: true });
     checkVersion(incident, expectedVersion, 'incident');
+    if (incident.status === 'closed' || incident.status === 'cancelled') {
+      throw Conflict(`Incident ${incidentKey(incident.number)} is ${incident.status}; it can no longer be changed`);
+    }
 
     const changes: IncidentChanges = {};
     const changedFields: { field: string; before: unknown; after: unknown }[] = [];
@@ -65,7 +71,8 @@ export async function updateIncidentFields(deps: IncidentsDeps, ref: string, pat
       uow.record({ incident_id: incident.id, kind: 'assignment', field: 'assignee', before, after: patch.assignee ?? null });
       uow.emit({ type: 'incident.assigned', aggregateType: 'incident', aggregateId: incident.id, data: { before, after: patch.assignee ?? null, incident: incidentView(updated, uow.now) } });
     }
-    if (changes.priority === 'P1' || changes.category !== undefined || changes.client_id !== undefined || changes.order_id !== undefined) {
+    const mayMatchRule = changes.priority === 'P1' || changes.category !== undefined || changes.client_id !== undefined || changes.order_id !== undefined;
+    if (isOpen(updated.status) && mayMatchRule) {
       updated = await applyProblemRules(uow, deps, updated);
     }
     return updated;

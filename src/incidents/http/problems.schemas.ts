@@ -20,7 +20,8 @@ export const PatchProblem = z
     owner: Owner.nullable().optional(),
     root_cause: safeText({ min: 1, max: 20_000 }).nullable().optional(),
     status: ProblemStatus.optional().describe('resolved resolves every open linked incident'),
-    resolution: safeText({ min: 1, max: 20_000 }).optional().describe('Required when resolving'),
+    // Below the comment limit (20,000): resolving writes it, with the problem's title, into a comment on each incident.
+    resolution: safeText({ min: 1, max: 19_000 }).optional().describe('Required when resolving'),
   })
   .refine((patch) => Object.keys(patch).length > 0, 'Name at least one field to change')
   .meta({ id: 'PatchProblem' });

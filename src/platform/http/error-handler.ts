@@ -19,9 +19,25 @@ export function sendProblem(res: Response, problem: HttpProblem, requestId: stri
   });
 }
 
+/**
+ * Database refusals that input validation should have caught: a backstop, so a gap in
+ * validation is still a 4xx (and the transaction was rolled back).
+ */
+function fromDatabaseError(error: Error): HttpProblem | undefined {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return undefined;
+  if (code === '23505') return new HttpProblem(409, 'Conflict', 'This would duplicate an existing record', { type: 'https://figdesk.dev/problems/conflict' });
+  if (code === '23503') return new HttpProblem(409, 'Conflict', 'This refers to a record that does not exist or is still referenced', { type: 'https://figdesk.dev/problems/conflict' });
+  if (code === '23514' || code.startsWith('22')) return new HttpProblem(400, 'Bad request', 'A value is out of the accepted range', { type: 'https://figdesk.dev/problems/validation' });
+  if (code === '40P01' || code === '40001') return new HttpProblem(503, 'Service unavailable', 'Too many concurrent changes of the same records; retry', { type: 'https://figdesk.dev/problems/contention', headers: { 'Retry-After': '1' } });
+  return undefined;
+}
+
 /** Errors that express and its body parser raise for malformed requests. */
 function fromFrameworkError(error: unknown): HttpProblem | undefined {
   if (!(error instanceof Error)) return undefined;
+  const fromDatabase = fromDatabaseError(error);
+  if (fromDatabase) return fromDatabase;
   const status = (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode;
   const type = (error as { type?: string }).type;
   if (type === 'entity.parse.failed') return new HttpProblem(400, 'Bad request', 'The body is not valid JSON');
