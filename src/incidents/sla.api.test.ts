@@ -94,6 +94,17 @@ describe('SLA clocks against a controllable clock', () => {
     expect((await file()).problem).not.toBeNull(); // three within the window now
   });
 
+  it('a reopened incident resumes its clock: the time it spent resolved does not count', async () => {
+    const { body: incident } = await agent.create({ title: 'Came back', priority: 'P2' }).expect(201);
+    await agent.transition(incident.id, { to: 'in_progress' }).expect(200);
+    advance(60);
+    await agent.transition(incident.id, { to: 'resolved', resolution: 'Restarted' }).expect(200);
+    advance(3 * 24 * 60); // three days resolved, far past the 8-hour target
+    const reopened = (await agent.transition(incident.id, { to: 'in_progress', reason: 'Broke again' }).expect(200)).body;
+    expect(reopened.sla).toMatchObject({ resolution_breached: false, paused: false });
+    expect(reopened.sla.resolution_due_at).toBe(minutesAfter(incident.created_at, 480 + 3 * 24 * 60));
+  });
+
   it('lists breached incidents and those due within a time', async () => {
     const { body: soon } = await agent.create({ title: 'Due soon', priority: 'P1' }).expect(201);
     const { body: later } = await agent.create({ title: 'Due later', priority: 'P4' }).expect(201);

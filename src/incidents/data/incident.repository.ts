@@ -49,6 +49,7 @@ export interface IncidentRow {
   resolved_at: Date | null;
   closed_at: Date | null;
   sla_paused_at: Date | null;
+  sla_paused_ms: number;
   first_response_breached: boolean;
   resolution_breached: boolean;
   created_by: Actor;
@@ -60,13 +61,13 @@ export interface IncidentRow {
 /** Columns a command may change; `version` and `updated_at` are set by `updateIncident`. */
 export type IncidentChanges = Partial<Omit<IncidentRow, 'id' | 'number' | 'problem_number' | 'created_by' | 'created_at' | 'version' | 'updated_at'>>;
 
-export type NewIncidentRow = Omit<IncidentRow, 'number' | 'problem_number' | 'version' | 'updated_at' | 'status' | 'first_responded_at' | 'resolved_at' | 'closed_at' | 'sla_paused_at' | 'first_response_breached' | 'resolution_breached' | 'resolution' | 'cancel_reason'>;
+export type NewIncidentRow = Omit<IncidentRow, 'number' | 'problem_number' | 'version' | 'updated_at' | 'status' | 'first_responded_at' | 'resolved_at' | 'closed_at' | 'sla_paused_at' | 'sla_paused_ms' | 'first_response_breached' | 'resolution_breached' | 'resolution' | 'cancel_reason'>;
 
 export const INCIDENT_COLUMNS = [
   'i.id', 'i.number', 'i.title', 'i.description', 'i.channel', 'i.category', 'i.priority', 'i.status', 'i.reporter',
   'i.client_id', 'i.order_id', 'i.assignee_id', 'i.assignee_name', 'i.group_name', 'i.tags', 'i.problem_id',
   'p.number as problem_number', 'i.resolution', 'i.cancel_reason', 'i.first_response_due_at', 'i.resolution_due_at',
-  'i.first_responded_at', 'i.resolved_at', 'i.closed_at', 'i.sla_paused_at', 'i.first_response_breached',
+  'i.first_responded_at', 'i.resolved_at', 'i.closed_at', 'i.sla_paused_at', 'i.sla_paused_ms', 'i.first_response_breached',
   'i.resolution_breached', 'i.created_by', 'i.version', 'i.created_at', 'i.updated_at',
 ];
 

@@ -57,6 +57,7 @@ const asStored = (row: NewIncidentRow): IncidentRow => ({
   resolved_at: null,
   closed_at: null,
   sla_paused_at: null,
+  sla_paused_ms: 0,
   first_response_breached: false,
   resolution_breached: false,
   version: 1,

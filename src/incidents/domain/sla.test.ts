@@ -11,7 +11,7 @@ const t0 = new Date('2026-11-23T10:00:00Z');
 const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
 
 function clockOf(overrides: Partial<SlaClock> = {}): SlaClock {
-  return { status: 'new', priority: 'P1', created_at: t0, ...dueTimes(t0, 'P1', targets), first_responded_at: null, resolved_at: null, sla_paused_at: null, first_response_breached: false, resolution_breached: false, ...overrides };
+  return { status: 'new', priority: 'P1', created_at: t0, ...dueTimes(t0, 'P1', targets), first_responded_at: null, resolved_at: null, sla_paused_at: null, sla_paused_ms: 0, first_response_breached: false, resolution_breached: false, ...overrides };
 }
 
 describe('SLA clocks', () => {
@@ -46,9 +46,17 @@ describe('SLA clocks', () => {
     expect(breaches(clockOf({ resolution_breached: true }), at(0)).resolution).toBe(true);
   });
 
-  it('a new priority applies its targets and keeps time already paused', () => {
-    const withPause = clockOf({ status: 'in_progress', first_responded_at: at(5), resolution_due_at: at(240 + 30) });
+  it('a new priority applies its targets and keeps time already paused, whatever the targets were', () => {
+    const withPause = clockOf({ status: 'in_progress', first_responded_at: at(5), resolution_due_at: at(240 + 30), sla_paused_ms: 30 * 60_000 });
     expect(reprioritised(withPause, 'P3', targets)).toEqual({ first_response_due_at: at(15), resolution_due_at: at(48 * 60 + 30) });
     expect(reprioritised(clockOf(), 'P2', targets)).toEqual({ first_response_due_at: at(60), resolution_due_at: at(480) });
+    // The pause is stored, not inferred: targets changed since creation do not distort it.
+    const createdUnderOldTargets = clockOf({ status: 'in_progress', first_responded_at: at(5), resolution_due_at: at(100), sla_paused_ms: 0 });
+    expect(reprioritised(createdUnderOldTargets, 'P1', targets).resolution_due_at).toEqual(at(240));
+  });
+
+  it('resuming adds the pause to the stored total', () => {
+    const waiting = clockOf({ status: 'waiting_customer', first_responded_at: at(1), ...paused(at(10)), sla_paused_ms: 5 * 60_000 });
+    expect(resumed(waiting, at(40))).toMatchObject({ sla_paused_at: null, sla_paused_ms: 35 * 60_000, resolution_due_at: at(240 + 30) });
   });
 });

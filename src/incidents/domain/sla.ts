@@ -12,6 +12,8 @@ export interface SlaClock {
   first_responded_at: Date | null;
   resolved_at: Date | null;
   sla_paused_at: Date | null;
+  /** Time the clock stood still so far (waiting for the customer, resolved before a reopen). */
+  sla_paused_ms: number;
   first_response_breached: boolean;
   resolution_breached: boolean;
 }
@@ -26,26 +28,24 @@ export function dueTimes(createdAt: Date, priority: Priority, targets: SlaTarget
   };
 }
 
-/** A new priority means new targets; time already spent paused still counts as paused. */
+/** A new priority means its targets from creation, plus the time the clock already stood still. */
 export function reprioritised(clock: SlaClock, priority: Priority, targets: SlaTargets) {
-  const old = targets[clock.priority];
-  const pausedMs = clock.resolution_due_at.getTime() - clock.created_at.getTime() - old.resolutionMs;
-  const firstResponsePausedMs = clock.first_response_due_at.getTime() - clock.created_at.getTime() - old.firstResponseMs;
   return {
-    first_response_due_at: clock.first_responded_at ? clock.first_response_due_at : plus(clock.created_at, targets[priority].firstResponseMs + firstResponsePausedMs),
-    resolution_due_at: plus(clock.created_at, targets[priority].resolutionMs + pausedMs),
+    first_response_due_at: clock.first_responded_at ? clock.first_response_due_at : plus(clock.created_at, targets[priority].firstResponseMs + clock.sla_paused_ms),
+    resolution_due_at: plus(clock.created_at, targets[priority].resolutionMs + clock.sla_paused_ms),
   };
 }
 
-/** Entering waiting_customer stops the clock. */
+/** Waiting for the customer, or resolved, stops the clock. */
 export const paused = (now: Date) => ({ sla_paused_at: now });
 
-/** Leaving waiting_customer restarts it: every due time not yet met moves by the pause. */
+/** Going back to work restarts it: every due time not yet met moves by the pause. */
 export function resumed(clock: SlaClock, now: Date) {
   if (!clock.sla_paused_at) return {};
   const pauseMs = Math.max(0, now.getTime() - clock.sla_paused_at.getTime());
   return {
     sla_paused_at: null,
+    sla_paused_ms: clock.sla_paused_ms + pauseMs,
     resolution_due_at: plus(clock.resolution_due_at, pauseMs),
     first_response_due_at: clock.first_responded_at ? clock.first_response_due_at : plus(clock.first_response_due_at, pauseMs),
   };

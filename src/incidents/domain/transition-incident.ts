@@ -27,9 +27,10 @@ function effectsOf(incident: IncidentRow, request: TransitionRequest, now: Date)
   const changes: IncidentChanges = { status: request.to };
   // Taking up the incident (or resolving it) is the first response; cancelling spam is not.
   if (incident.status === 'new' && !incident.first_responded_at && request.to !== 'cancelled') changes.first_responded_at = now;
-  if (incident.status === 'waiting_customer') Object.assign(changes, resumed(incident, now));
+  // The SLA clock stands still while waiting for the customer and while resolved; a reopen restarts it.
+  if (incident.sla_paused_at && (request.to === 'in_progress' || request.to === 'cancelled')) Object.assign(changes, resumed(incident, now));
   if (request.to === 'waiting_customer') Object.assign(changes, paused(now));
-  if (request.to === 'resolved') Object.assign(changes, { resolved_at: now, resolution: request.resolution ?? null });
+  if (request.to === 'resolved') Object.assign(changes, resumed(incident, now), { resolved_at: now, resolution: request.resolution ?? null }, paused(now));
   if (incident.status === 'resolved' && request.to === 'in_progress') Object.assign(changes, { resolved_at: null });
   if (request.to === 'closed') changes.closed_at = now;
   if (request.to === 'cancelled') changes.cancel_reason = request.reason ?? null;
