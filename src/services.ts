@@ -11,5 +11,3 @@ export const databaseServices = {
   orders: startOrders,
   'migration-proxy': startMigrationProxy,
 } satisfies Record<string, (context: ServiceContext) => Promise<RunningService>>;
-
-export type DatabaseServiceName = keyof typeof databaseServices;

@@ -1,1 +1,1 @@
-export { appendEvent, outboxInsert, outboxRow, type DomainEvent } from './outbox.js';
+export { outboxInsert, outboxRow, type DomainEvent } from './outbox.js';

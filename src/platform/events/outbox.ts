@@ -38,8 +38,3 @@ export function outboxInsert(trx: Knex.Transaction, schema: string, events: Doma
   const at = occurredAt.toISOString();
   return trx.withSchema(schema).table('outbox').insert(events.map((event) => outboxRow(event, at)));
 }
-
-/** Appends one event inside the caller's transaction, so it exists exactly when its change does. */
-export async function appendEvent(trx: Knex.Transaction, schema: string, event: DomainEvent): Promise<void> {
-  await outboxInsert(trx, schema, [event]);
-}

@@ -33,8 +33,8 @@ function fromDatabaseError(error: Error): HttpProblem | undefined {
   return undefined;
 }
 
-/** Errors that express and its body parser raise for malformed requests. */
-function fromFrameworkError(error: unknown): HttpProblem | undefined {
+/** Known errors as problems: database refusals, and what express and its body parser raise for malformed requests. */
+function knownProblem(error: unknown): HttpProblem | undefined {
   if (!(error instanceof Error)) return undefined;
   const fromDatabase = fromDatabaseError(error);
   if (fromDatabase) return fromDatabase;
@@ -50,7 +50,7 @@ function fromFrameworkError(error: unknown): HttpProblem | undefined {
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const requestId = req.id as string | undefined;
-    const problem = error instanceof HttpProblem ? error : fromFrameworkError(error);
+    const problem = error instanceof HttpProblem ? error : knownProblem(error);
     // A 5xx is logged once, by pino-http's line for the request, with the real error attached.
     const logged = res as typeof res & { err?: unknown };
     if (problem) {

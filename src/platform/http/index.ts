@@ -1,6 +1,6 @@
 export { createApp, type App, type AppOptions } from './create-app.js';
 export { createApi, type Api, type RouteSpec, type RouteInput } from './api.js';
-export { openApiDocument, ProblemSchema } from './openapi.js';
+export { openApiDocument, ProblemDetailsSchema } from './openapi.js';
 export { PageQuery, toPage, encodeCursor, decodeCursor, type Page } from './pagination.js';
 export { readiness, type ReadinessCheck, type OptionalCheck, type Checks, type ReadinessSource, type ReadinessReport } from './health.js';
 export { problemHandler, sendProblem, PROBLEM_JSON } from './error-handler.js';

@@ -4,7 +4,7 @@ import { PROBLEM_JSON } from './error-handler.js';
 import { z } from 'zod';
 
 /** The problem+json body every error shares (RFC 9457). */
-export const ProblemSchema = z
+export const ProblemDetailsSchema = z
   .object({
     type: z.string(),
     title: z.string(),
@@ -18,7 +18,7 @@ export const ProblemSchema = z
 const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
 const errorResponses = (spec: RouteSpec) => {
-  const problem = (description: string) => ({ description, content: { [PROBLEM_JSON]: { schema: ProblemSchema } } });
+  const problem = (description: string) => ({ description, content: { [PROBLEM_JSON]: { schema: ProblemDetailsSchema } } });
   return {
     ...(spec.body || spec.query || spec.params ? { 400: problem('Invalid input; `errors` names each field') } : {}),
     ...(spec.access !== 'public' ? { 401: problem('Missing or invalid bearer token') } : {}),
