@@ -49,7 +49,7 @@ async function prepareDatabase(agentId: string): Promise<void> {
   const started = performance.now();
   const batch = 100_000;
   for (let from = 1; from <= ROWS; from += batch) {
-    await knex.raw(SEED_SQL, { from, to: Math.min(ROWS, from + batch - 1), agent: agentId });
+    await knex.raw(SEED_SQL, { from, to: Math.min(ROWS, from + batch - 1), rows: ROWS, agent: agentId });
     process.stdout.write(`\rseeded ${Math.min(ROWS, from + batch - 1).toLocaleString('en')} / ${ROWS.toLocaleString('en')} incidents (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }
   await knex.raw('analyze incidents.incidents');
@@ -58,7 +58,7 @@ async function prepareDatabase(agentId: string): Promise<void> {
 }
 
 // Spread: 85% closed, 5% resolved, 2% cancelled, 8% open; P1 2%, P2 13%, P3 50%, P4 35%;
-// six categories; 50 agents (agent1 among them), open "new" ones 30% unassigned; a year of dates.
+// six categories; 50 agents (agent1 among them), open "new" ones 30% unassigned; a year of dates, oldest first.
 const SEED_SQL = `
 insert into incidents.incidents (id, title, description, channel, category, priority, status, reporter, created_by,
   created_at, updated_at, first_response_due_at, resolution_due_at, first_responded_at, resolved_at, closed_at,
@@ -87,7 +87,9 @@ from (
          when r2 < 0.95 then 'new' when r2 < 0.99 then 'in_progress' else 'waiting_customer' end as status,
     case when r1 < 0.02 then interval '15 minutes' when r1 < 0.15 then interval '1 hour' when r1 < 0.65 then interval '4 hours' else interval '1 day' end as first_response,
     case when r1 < 0.02 then interval '4 hours' when r1 < 0.15 then interval '8 hours' when r1 < 0.65 then interval '2 days' else interval '5 days' end as resolution,
-    now() - (r4 * interval '365 days') as created_at
+    -- In creation order, as in production: the sequence numbers incidents as they arrive, so
+    -- the table's physical order follows created_at (a random date per row would scatter it).
+    now() - ((:rows::float - g + r4) / :rows) * interval '365 days' as created_at
   from (select g, random() as r1, random() as r2, random() as r3, random() as r4 from generate_series(:from::int, :to::int) as g) raw
 ) seeded`;
 

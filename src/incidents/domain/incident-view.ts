@@ -3,7 +3,8 @@ import { incidentKey, problemKey } from './incident-ref.js';
 import { breaches } from './sla.js';
 
 /** A timestamp as the API and events write it: ISO 8601 in UTC, or null. */
-export const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
+// Rows give Dates; the Date copy is only for values that arrive as text (a hot path in lists).
+export const iso = (date: Date | null) => (date === null ? null : date instanceof Date ? date.toISOString() : new Date(date).toISOString());
 
 interface Audited {
   created_by: { id: string; username: string; name?: string };
