@@ -22,6 +22,11 @@ const duration = (fallback: string) => z.string().default(fallback).transform((t
 
 const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const;
 
+/** `true`/`false` (also 1/0, yes/no) as a boolean; anything else is an error, not false. */
+const flag = (fallback: boolean) => z.enum(['true', 'false', '1', '0', 'yes', 'no']).default(fallback ? 'true' : 'false').transform((text) => ['true', '1', 'yes'].includes(text));
+/** A share between 0 and 1, such as 0.05. */
+const share = (fallback: number) => z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'Expected a number from 0 to 1').default(String(fallback)).transform(Number);
+
 /** `P1=15m/4h,P2=1h/8h,…`: first-response and resolution targets per priority. */
 const slaTargets = (fallback: string) => z.string().default(fallback).transform((text, ctx) => {
   const targets: Partial<Record<(typeof PRIORITIES)[number], { firstResponseMs: number; resolutionMs: number }>> = {};
@@ -101,6 +106,15 @@ export const ConfigSchema = z.object({
   PROBLEM_CLUSTER_WINDOW: duration('60m').describe('Time window of the clustering rule.'),
   INCIDENT_JOBS_INTERVAL_MS: milliseconds(60_000)
     .describe('How often the incidents service marks SLA breaches and closes resolved incidents; 0 turns the jobs off.'),
+
+  LEGACY_CRM_CUSTOMERS: integer(0, 5_000_000, 20_000)
+    .describe('Simulator: customers it holds, generated from a fixed seed (1000000 for benchmarks).'),
+  LEGACY_CRM_ORDERS: integer(0, 20_000_000, 60_000)
+    .describe('Simulator: orders it holds, spread over its customers.'),
+  LEGACY_CRM_LATENCY_MS: milliseconds(0).describe('Simulator: fixed delay before every answer of its API.'),
+  LEGACY_CRM_JITTER_MS: milliseconds(0).describe('Simulator: random extra delay, up to this much, on top of LEGACY_CRM_LATENCY_MS.'),
+  LEGACY_CRM_ERROR_RATE: share(0).describe('Simulator: share of API requests answered with a 500 (0 to 1).'),
+  LEGACY_CRM_HANG: flag(false).describe('Simulator: accept requests and never answer them (a dead legacy system). Also settable at run time through its admin endpoint.'),
 
   SHUTDOWN_DRAIN_DELAY_MS: milliseconds(0)
     .describe('On shutdown, how long readiness answers 503 before the listener closes, so a load balancer stops sending first (a few seconds behind one).'),
