@@ -1,4 +1,6 @@
 import type { MigrationSet } from '../../src/platform/db/migrate.js';
+import * as createClients from './20261123180000_create_clients.js';
 
-/** Schema `clients`: its tables arrive with the strangler-fig issue; the schema and its knex_migrations exist from the start. */
-export const clientsMigrations: MigrationSet = {};
+export const clientsMigrations: MigrationSet = {
+  '20261123180000_create_clients': createClients,
+};

@@ -12,7 +12,8 @@ import { findProblem } from '../data/problem.repository.js';
 import { parseProblemRef } from '../domain/incident-ref.js';
 import type { SortKey } from '../data/incident-query.js';
 import { etagOf, presentProblem } from './presenters.js';
-import { Escalate, IfMatch, IncidentPage, IncidentRef, IncidentSchema, incidentSchemas, Transition, requiredVersion, versionOf } from './incidents.schemas.js';
+import { IfMatch, requiredVersion, versionOf } from '../../platform/http/index.js';
+import { Escalate, IncidentPage, IncidentRef, IncidentSchema, incidentSchemas, Transition } from './incidents.schemas.js';
 import { ProblemSchema } from './problems.schemas.js';
 
 const tags = ['incidents'];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { booleanParam, csv, durationParam, externalId, instant, PageQuery, PreconditionRequired, safeText } from '../../platform/http/index.js';
+import { booleanParam, csv, durationParam, externalId, instant, PageQuery, safeText } from '../../platform/http/index.js';
 import { INCIDENT_KEY, PROBLEM_KEY } from '../domain/incident-ref.js';
 import { STATUSES } from '../domain/status-machine.js';
 
@@ -107,17 +107,6 @@ export const Escalate = z
     description: safeText({ max: 20_000, trim: false }).optional(),
   })
   .meta({ id: 'Escalate' });
-
-/** `If-Match: "3"`: the version the caller read. Where it is required, its absence is 428. */
-export const IfMatch = z.object({ 'if-match': z.string().regex(/^(W\/)?"\d{1,9}"$/, 'Expected the ETag of the version you read, such as "3"').optional() });
-export const versionOf = (header: string | undefined) => (header ? Number(header.replace(/^W\//, '').replace(/"/g, '')) : undefined);
-
-/** The version from a required If-Match. */
-export function requiredVersion(header: string | undefined): number {
-  const version = versionOf(header);
-  if (version === undefined) throw PreconditionRequired('Send If-Match with the ETag of the version you read, so concurrent edits are not lost');
-  return version;
-}
 
 const Actor = z.object({ id: z.string(), username: z.string(), name: z.string().optional() });
 const Instant = z.iso.datetime();

@@ -6,3 +6,4 @@ export { readiness, type ReadinessCheck, type OptionalCheck, type Checks, type R
 export { problemHandler, sendProblem, PROBLEM_JSON } from './error-handler.js';
 export * from './problem.js';
 export { safeText, csv, instant, durationParam, booleanParam, externalId } from './schemas.js';
+export { IfMatch, versionOf, requiredVersion } from './if-match.js';

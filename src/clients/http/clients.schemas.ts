@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { csv, PageQuery, safeText } from '../../platform/http/index.js';
+
+const Phone = z.string().regex(/^\+?[0-9 ()/.-]{3,40}$/, 'Not a phone number');
+const LegacyId = z.string().regex(/^[1-9][0-9]{0,14}$/, 'Expected a legacy id (a positive whole number)').transform(Number);
+
+export const ClientRef = z.strictObject({ id: z.uuid({ error: 'Expected a client id (UUID)' }) });
+
+export const CreateClient = z
+  .strictObject({
+    name: safeText({ min: 1, max: 200 }),
+    phone: Phone.nullable().optional(),
+    email: z.email().max(320).nullable().optional(),
+    legacy_id: z.number().int().min(1).max(2 ** 48 - 1).optional()
+      .describe('Set by the migration proxy when it migrates a legacy record: the copy gets the id the proxy handed out for it'),
+  })
+  .meta({ id: 'CreateClient' });
+
+export const PatchClient = z
+  .strictObject({
+    name: safeText({ min: 1, max: 200 }).optional(),
+    phone: Phone.nullable().optional(),
+    email: z.email().max(320).nullable().optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, 'Name at least one field to change')
+  .meta({ id: 'PatchClient' });
+
+export const ClientListQuery = PageQuery.extend({
+  name: safeText({ min: 1, max: 200 }).optional().describe('Part of the name; case and accents are ignored'),
+  legacy_id: csv(LegacyId).optional().describe('Only the migrated copies of these legacy records (comma-separated legacy ids)'),
+}).strict();
+
+export const ClientSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    phone: z.string().nullable(),
+    email: z.string().nullable(),
+    legacy_id: z.number().nullable().describe('The record it was migrated from, null for clients created here'),
+    version: z.number(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: 'Client' });
+
+export const ClientPage = z.object({ data: z.array(ClientSchema), page: z.object({ next_cursor: z.string().nullable(), has_more: z.boolean() }) }).meta({ id: 'ClientPage' });

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { PreconditionRequired } from './problem.js';
+
+/** `If-Match: "3"`: the version the caller read. Where it is required, its absence is 428. */
+export const IfMatch = z.object({ 'if-match': z.string().regex(/^(W\/)?"\d{1,9}"$/, 'Expected the ETag of the version you read, such as "3"').optional() });
+export const versionOf = (header: string | undefined) => (header ? Number(header.replace(/^W\//, '').replace(/"/g, '')) : undefined);
+
+/** The version from a required If-Match. */
+export function requiredVersion(header: string | undefined): number {
+  const version = versionOf(header);
+  if (version === undefined) throw PreconditionRequired('Send If-Match with the ETag of the version you read, so concurrent edits are not lost');
+  return version;
+}
