@@ -7,6 +7,8 @@ import type { Knex } from 'knex';
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
+    -- Extensions belong to the database, and services migrate side by side: one at a time here.
+    select pg_advisory_xact_lock(hashtext('figdesk: create extension'));
     create extension if not exists pg_trgm;
     create extension if not exists unaccent;
     -- unaccent() is only stable (its dictionary could change); indexes need an immutable wrapper

@@ -1,4 +1,6 @@
 import type { MigrationSet } from '../../src/platform/db/migrate.js';
+import * as createOrders from './20261123180000_create_orders.js';
 
-/** Schema `orders`: its tables arrive with the strangler-fig issue; the schema and its knex_migrations exist from the start. */
-export const ordersMigrations: MigrationSet = {};
+export const ordersMigrations: MigrationSet = {
+  '20261123180000_create_orders': createOrders,
+};

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { csv, PageQuery, safeText } from '../../platform/http/index.js';
+
+export const OrderStatus = z.enum(['open', 'paid', 'shipped', 'cancelled']);
+const Money = z.string().regex(/^\d{1,12}(\.\d{1,2})?$/, 'Expected an amount such as 120.50').describe('Decimal as a string, two places at most');
+const Currency = z.string().regex(/^[A-Z]{3}$/, 'Expected an ISO 4217 code such as EUR');
+const OrderNumber = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_/-]{0,39}$/, 'Expected an order number of letters, digits, - _ /');
+const LegacyIdParam = z.string().regex(/^[1-9][0-9]{0,14}$/, 'Expected a legacy id (a positive whole number)').transform(Number);
+
+export const OrderRef = z.strictObject({ id: z.uuid({ error: 'Expected an order id (UUID)' }) });
+
+export const CreateOrder = z
+  .strictObject({
+    client_id: z.uuid().describe('Public id of the client, as the proxy hands it out'),
+    number: OrderNumber.optional().describe('Given by the legacy system for migrated orders; ORD-000123 otherwise'),
+    status: OrderStatus.default('open'),
+    total: Money,
+    currency: Currency.default('EUR'),
+    legacy_id: z.number().int().min(1).max(2 ** 48 - 1).optional().describe('Set by the migration proxy when it migrates a legacy order'),
+  })
+  .meta({ id: 'CreateOrder' });
+
+export const PatchOrder = z
+  .strictObject({ status: OrderStatus.optional(), total: Money.optional(), currency: Currency.optional() })
+  .refine((patch) => Object.keys(patch).length > 0, 'Name at least one field to change')
+  .meta({ id: 'PatchOrder' });
+
+export const OrderListQuery = PageQuery.extend({
+  q: safeText({ min: 1, max: 40 }).optional().describe('Part of the order number, any case'),
+  number: OrderNumber.optional().describe('Exactly this order number'),
+  client_id: csv(z.uuid()).optional().describe('Orders of these clients (comma-separated public ids)'),
+  legacy_id: csv(LegacyIdParam).optional().describe('Only the migrated copies of these legacy orders'),
+}).strict();
+
+export const OrderSchema = z
+  .object({
+    id: z.uuid(),
+    number: z.string(),
+    client_id: z.uuid(),
+    status: OrderStatus,
+    total: z.string(),
+    currency: z.string(),
+    legacy_id: z.number().nullable(),
+    version: z.number(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: 'Order' });
+
+export const OrderPage = z.object({ data: z.array(OrderSchema), page: z.object({ next_cursor: z.string().nullable(), has_more: z.boolean() }) }).meta({ id: 'OrderPage' });
