@@ -17,7 +17,7 @@ describe('the whole system in one process', () => {
       await request(service.url).get('/health/live').expect(200);
     }
     const edge = await request(t.edge).get('/health/ready');
-    expect(Object.keys(edge.body.checks).sort()).toEqual(['identity_provider', 'incidents', 'postgres']);
+    expect(Object.keys(edge.body.checks).sort()).toEqual(['clients', 'identity_provider', 'incidents', 'orders', 'postgres']);
   });
 
   it('carries the caller’s request id through the edge into the service and its error bodies', async () => {
@@ -36,6 +36,14 @@ describe('the whole system in one process', () => {
     const response = await call.expect(404);
     expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(response.body.request_id).toBe(response.headers['x-request-id']);
+  });
+
+  it('serves our clients and orders through the edge, bodies streamed both ways', async () => {
+    const token = await t.keycloak.sign({ roles: ['agent'] });
+    const { body: client } = await request(t.edge).post('/api/v1/clients').set('Authorization', `Bearer ${token}`).send({ name: 'Edge Client' }).expect(201);
+    const { body: order } = await request(t.edge).post('/api/v1/orders').set('Authorization', `Bearer ${token}`).send({ client_id: client.id, total: '12.00' }).expect(201);
+    const { body: page } = await request(t.edge).get('/api/v1/orders').query({ client_id: client.id }).set('Authorization', `Bearer ${token}`).expect(200);
+    expect(page.data.map((each: { id: string }) => each.id)).toEqual([order.id]);
   });
 
   it('the edge refuses a missing token itself, before calling the service', async () => {
@@ -57,7 +65,7 @@ describe('the whole system in one process', () => {
   it('publishes one OpenAPI 3.1 document at the edge, built from the services’ schemas, and human docs', async () => {
     const document = (await request(t.edge).get('/api/v1/openapi.json').expect(200)).body;
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/v1/incidents', '/api/v1/incidents/{id}']));
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/v1/incidents', '/api/v1/incidents/{id}', '/api/v1/clients', '/api/v1/clients/{id}', '/api/v1/orders', '/api/v1/orders/{id}']));
     expect(document.paths['/api/v1/incidents'].post.responses).toHaveProperty('400');
     expect(document.components.schemas).toHaveProperty('CreateIncident');
     expect(document.components.schemas.CreateIncident.properties.priority.enum).toEqual(['P1', 'P2', 'P3', 'P4']);

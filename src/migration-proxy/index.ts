@@ -24,15 +24,26 @@ export function startMigrationProxy(context: ServiceContext): Promise<RunningSer
         [
           { prefix: '/api/v1/incidents', target: urls.incidents, name: 'incidents' },
           { prefix: '/api/v1/problems', target: urls.incidents, name: 'incidents' },
+          // Until the merge with the legacy CRM lands, the edge serves our own clients and orders
+          // only (what route mode new-only will do).
+          { prefix: '/api/v1/clients', target: urls.clients, name: 'clients' },
+          { prefix: '/api/v1/orders', target: urls.orders, name: 'orders' },
         ],
         verify,
         logger,
       );
       return {
-      routers: [passThrough.router],
-      stop: passThrough.close,
-      openApi: mergedOpenApi([{ name: 'incidents', url: urls.incidents }], logger),
-      readiness: { incidents: readyCheck(urls.incidents) },
+        routers: [passThrough.router],
+        stop: passThrough.close,
+      openApi: mergedOpenApi(
+        [
+          { name: 'incidents', url: urls.incidents },
+          { name: 'clients', url: urls.clients },
+          { name: 'orders', url: urls.orders },
+        ],
+        logger,
+      ),
+      readiness: { incidents: readyCheck(urls.incidents), clients: readyCheck(urls.clients), orders: readyCheck(urls.orders) },
       };
     },
   });

@@ -19,10 +19,13 @@ describe('migrations', () => {
       expect(await migrateSchema(db.knex, schema, migrations)).toEqual([]);
     }
     expect(await tables('incidents')).toEqual(['comments', 'history', 'incidents', 'knex_migrations', 'knex_migrations_lock', 'outbox', 'problems']);
-    expect(await tables('clients')).toEqual(['knex_migrations', 'knex_migrations_lock']);
+    expect(await tables('clients')).toEqual(['clients', 'knex_migrations', 'knex_migrations_lock']);
+    expect(await tables('orders')).toEqual(['knex_migrations', 'knex_migrations_lock', 'orders']);
 
-    await rollbackSchema(db.knex, 'incidents', schemaMigrations.incidents, { all: true });
-    expect(await tables('incidents')).toEqual(['knex_migrations', 'knex_migrations_lock']);
-    expect(await migrateSchema(db.knex, 'incidents', schemaMigrations.incidents)).toEqual(Object.keys(schemaMigrations.incidents));
+    for (const [schema, migrations] of Object.entries(schemaMigrations)) {
+      await rollbackSchema(db.knex, schema, migrations, { all: true });
+      expect(await tables(schema)).toEqual(['knex_migrations', 'knex_migrations_lock']);
+      expect(await migrateSchema(db.knex, schema, migrations)).toEqual(Object.keys(migrations));
+    }
   });
 });
