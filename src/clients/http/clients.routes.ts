@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Api } from '../../platform/http/index.js';
-import { decodeCursor, IfMatch, NotFound, PreconditionFailed, requiredVersion, toPage } from '../../platform/http/index.js';
+import { decodeCursor, IfMatch, NotFound, requiredVersion, toPage, unchangedBecause } from '../../platform/http/index.js';
 import { legacyPublicId } from '../../platform/ids/legacy-public-id.js';
 import { findClient, insertClient, listClients, updateClient, type ClientRow, type Db } from '../data/clients.repository.js';
 import { ClientListQuery, ClientPage, ClientRef, ClientSchema, CreateClient, PatchClient } from './clients.schemas.js';
@@ -53,11 +53,7 @@ export function clientRoutes(api: Api, db: { primary: Db; replica: Db }, clock: 
     async ({ params, body }, req, res) => {
       const version = requiredVersion(req.get('if-match'));
       const client = await updateClient(db.primary, params.id, version, body, clock());
-      if (!client) {
-        const current = await findClient(db.primary, params.id);
-        if (!current) throw NotFound('client', params.id);
-        throw PreconditionFailed(`The client is at version ${current.version}, not ${version}; read it again`);
-      }
+      if (!client) unchangedBecause('client', params.id, await findClient(db.primary, params.id), version);
       res.set('ETag', etagOf(client)).json(presentClient(client));
     },
   );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { csv, PageQuery, safeText } from '../../platform/http/index.js';
+import { csv, PageQuery, pageSchema, safeText } from '../../platform/http/index.js';
 
 const Phone = z.string().regex(/^\+?[0-9 ()/.-]{3,40}$/, 'Not a phone number');
 const LegacyId = z.string().regex(/^[1-9][0-9]{0,14}$/, 'Expected a legacy id (a positive whole number)').transform(Number);
@@ -43,4 +43,4 @@ export const ClientSchema = z
   })
   .meta({ id: 'Client' });
 
-export const ClientPage = z.object({ data: z.array(ClientSchema), page: z.object({ next_cursor: z.string().nullable(), has_more: z.boolean() }) }).meta({ id: 'ClientPage' });
+export const ClientPage = pageSchema(ClientSchema, 'ClientPage');

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import type { Api } from '../../platform/http/index.js';
-import { decodeCursor, IfMatch, NotFound, PreconditionFailed, requiredVersion, toPage } from '../../platform/http/index.js';
+import { decodeCursor, IfMatch, NotFound, requiredVersion, toPage, unchangedBecause } from '../../platform/http/index.js';
 import { legacyPublicId } from '../../platform/ids/legacy-public-id.js';
 import { findOrder, insertOrder, listOrders, updateOrder, type Db, type OrderRow } from '../data/orders.repository.js';
 import { CreateOrder, OrderListQuery, OrderPage, OrderRef, OrderSchema, PatchOrder } from './orders.schemas.js';
@@ -55,11 +55,7 @@ export function orderRoutes(api: Api, db: { primary: Db; replica: Db }, clock: (
     async ({ params, body }, req, res) => {
       const version = requiredVersion(req.get('if-match'));
       const order = await updateOrder(db.primary, params.id, version, body, clock());
-      if (!order) {
-        const current = await findOrder(db.primary, params.id);
-        if (!current) throw NotFound('order', params.id);
-        throw PreconditionFailed(`The order is at version ${current.version}, not ${version}; read it again`);
-      }
+      if (!order) unchangedBecause('order', params.id, await findOrder(db.primary, params.id), version);
       res.set('ETag', etagOf(order)).json(presentOrder(order));
     },
   );

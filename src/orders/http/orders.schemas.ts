@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { csv, PageQuery, safeText } from '../../platform/http/index.js';
+import { csv, PageQuery, pageSchema, safeText } from '../../platform/http/index.js';
 
 export const OrderStatus = z.enum(['open', 'paid', 'shipped', 'cancelled']);
 const Money = z.string().regex(/^\d{1,12}(\.\d{1,2})?$/, 'Expected an amount such as 120.50').describe('Decimal as a string, two places at most');
@@ -47,4 +47,4 @@ export const OrderSchema = z
   })
   .meta({ id: 'Order' });
 
-export const OrderPage = z.object({ data: z.array(OrderSchema), page: z.object({ next_cursor: z.string().nullable(), has_more: z.boolean() }) }).meta({ id: 'OrderPage' });
+export const OrderPage = pageSchema(OrderSchema, 'OrderPage');

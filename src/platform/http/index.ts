@@ -1,9 +1,9 @@
 export { createApp, type App, type AppOptions } from './create-app.js';
 export { createApi, type Api, type RouteSpec, type RouteInput } from './api.js';
 export { openApiDocument, ProblemDetailsSchema } from './openapi.js';
-export { PageQuery, toPage, encodeCursor, decodeCursor, type Page } from './pagination.js';
+export { PageQuery, toPage, pageSchema, encodeCursor, decodeCursor, type Page } from './pagination.js';
 export { readiness, type ReadinessCheck, type OptionalCheck, type Checks, type ReadinessSource, type ReadinessReport } from './health.js';
 export { problemHandler, sendProblem, PROBLEM_JSON } from './error-handler.js';
 export * from './problem.js';
 export { safeText, csv, instant, durationParam, booleanParam, externalId } from './schemas.js';
-export { IfMatch, versionOf, requiredVersion } from './if-match.js';
+export { IfMatch, versionOf, requiredVersion, unchangedBecause } from './if-match.js';

@@ -38,3 +38,7 @@ export function toPage<Row, Out>(rows: Row[], limit: number, keyOf: (row: Row) =
     page: { next_cursor: hasMore && last !== undefined ? encodeCursor(keyOf(last)) : null, has_more: hasMore },
   };
 }
+
+/** The OpenAPI shape of a page of `item`. */
+export const pageSchema = (item: z.ZodType, id: string) =>
+  z.object({ data: z.array(item), page: z.object({ next_cursor: z.string().nullable(), has_more: z.boolean() }) }).meta({ id });
