@@ -1,6 +1,6 @@
-import type { Knex } from 'knex';
+import { likeLiteral, type Db } from '../../platform/db/index.js';
 
-export type Db = Knex | Knex.Transaction;
+export type { Db };
 
 export interface ClientRow {
   id: string;
@@ -18,9 +18,6 @@ export type ClientChanges = Partial<Pick<ClientRow, 'name' | 'phone' | 'email'>>
 
 const COLUMNS = ['id', 'name', 'phone', 'email', 'legacy_id', 'version', 'created_at', 'updated_at'];
 const table = (db: Db) => db.withSchema('clients').table('clients');
-
-/** `%`, `_` and `\` are LIKE's own characters; a name search means them literally. */
-const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (character) => `\\${character}`);
 
 export interface ClientFilter {
   /** Substring of the name, ignoring case and accents. */

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Api } from '../../platform/http/index.js';
-import { decodeCursor, IfMatch, NotFound, requiredVersion, toPage, unchangedBecause } from '../../platform/http/index.js';
+import { decodeCursor, etagOf, IfMatch, NotFound, requiredVersion, toPage, unchangedBecause } from '../../platform/http/index.js';
 import { legacyPublicId } from '../../platform/ids/legacy-public-id.js';
 import { findClient, insertClient, listClients, updateClient, type ClientRow, type Db } from '../data/clients.repository.js';
 import { ClientListQuery, ClientPage, ClientRef, ClientSchema, CreateClient, PatchClient } from './clients.schemas.js';
@@ -18,7 +18,6 @@ export const presentClient = (row: ClientRow) => ({
   created_at: row.created_at.toISOString(),
   updated_at: row.updated_at.toISOString(),
 });
-const etagOf = (row: ClientRow) => `"${row.version}"`;
 
 export function clientRoutes(api: Api, db: { primary: Db; replica: Db }, clock: () => Date): void {
   api.add(

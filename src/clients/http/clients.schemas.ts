@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { csv, PageQuery, pageSchema, safeText } from '../../platform/http/index.js';
+import { csv, legacyId, legacyIdParam, PageQuery, pageSchema, safeText } from '../../platform/http/index.js';
 
 const Phone = z.string().regex(/^\+?[0-9 ()/.-]{3,40}$/, 'Not a phone number');
-const LegacyId = z.string().regex(/^[1-9][0-9]{0,14}$/, 'Expected a legacy id (a positive whole number)').transform(Number);
 
 export const ClientRef = z.strictObject({ id: z.uuid({ error: 'Expected a client id (UUID)' }) });
 
@@ -11,7 +10,7 @@ export const CreateClient = z
     name: safeText({ min: 1, max: 200 }),
     phone: Phone.nullable().optional(),
     email: z.email().max(320).nullable().optional(),
-    legacy_id: z.number().int().min(1).max(2 ** 48 - 1).optional()
+    legacy_id: legacyId.optional()
       .describe('Set by the migration proxy when it migrates a legacy record: the copy gets the id the proxy handed out for it'),
   })
   .meta({ id: 'CreateClient' });
@@ -27,7 +26,7 @@ export const PatchClient = z
 
 export const ClientListQuery = PageQuery.extend({
   name: safeText({ min: 1, max: 200 }).optional().describe('Part of the name; case and accents are ignored'),
-  legacy_id: csv(LegacyId).optional().describe('Only the migrated copies of these legacy records (comma-separated legacy ids)'),
+  legacy_id: csv(legacyIdParam).optional().describe('Only the migrated copies of these legacy records (comma-separated legacy ids)'),
 }).strict();
 
 export const ClientSchema = z

@@ -11,8 +11,8 @@ import { updateIncidentFields } from '../domain/update-incident.js';
 import { findProblem } from '../data/problem.repository.js';
 import { parseProblemRef } from '../domain/incident-ref.js';
 import type { SortKey } from '../data/incident-query.js';
-import { etagOf, presentProblem } from './presenters.js';
-import { IfMatch, requiredVersion, versionOf } from '../../platform/http/index.js';
+import { presentProblem } from './presenters.js';
+import { etagOf, IfMatch, requiredVersion, versionOf } from '../../platform/http/index.js';
 import { Escalate, IncidentPage, IncidentRef, IncidentSchema, incidentSchemas, Transition } from './incidents.schemas.js';
 import { ProblemSchema } from './problems.schemas.js';
 

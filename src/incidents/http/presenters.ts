@@ -22,6 +22,3 @@ export function presentProblem(row: ProblemRow, incidentCount?: number) {
     ...auditFields(row),
   };
 }
-
-/** Strong ETag from the row version; `If-Match` on updates compares against it. */
-export const etagOf = (row: { version: number }) => `"${row.version}"`;

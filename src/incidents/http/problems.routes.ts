@@ -4,9 +4,9 @@ import { incidentView } from '../domain/incident-view.js';
 import { createProblem, linkIncident, unlinkIncident, updateProblemFields } from '../domain/problems.js';
 import { findProblems, getProblem } from '../domain/queries.js';
 import { actorOf } from './actor.js';
-import { IfMatch, requiredVersion } from '../../platform/http/index.js';
+import { etagOf, IfMatch, requiredVersion } from '../../platform/http/index.js';
 import { IncidentSchema } from './incidents.schemas.js';
-import { etagOf, presentProblem } from './presenters.js';
+import { presentProblem } from './presenters.js';
 import { CreateProblem, PatchProblem, ProblemIncidentParams, ProblemListQuery, ProblemPage, ProblemParams, ProblemSchema } from './problems.schemas.js';
 
 const tags = ['problems'];

@@ -1,6 +1,6 @@
-import type { Knex } from 'knex';
+import { likeLiteral, type Db } from '../../platform/db/index.js';
 
-export type Db = Knex | Knex.Transaction;
+export type { Db };
 export type OrderStatus = 'open' | 'paid' | 'shipped' | 'cancelled';
 
 export interface OrderRow {
@@ -30,7 +30,6 @@ export interface NewOrderRow {
 
 const COLUMNS = ['id', 'number', 'client_id', 'status', 'total', 'currency', 'legacy_id', 'version', 'created_at', 'updated_at'];
 const table = (db: Db) => db.withSchema('orders').table('orders');
-const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (character) => `\\${character}`);
 
 export interface OrderFilter {
   /** Part of the order number, ignoring case. */

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import type { Api } from '../../platform/http/index.js';
-import { decodeCursor, IfMatch, NotFound, requiredVersion, toPage, unchangedBecause } from '../../platform/http/index.js';
+import { decodeCursor, etagOf, IfMatch, NotFound, requiredVersion, toPage, unchangedBecause } from '../../platform/http/index.js';
 import { legacyPublicId } from '../../platform/ids/legacy-public-id.js';
 import { findOrder, insertOrder, listOrders, updateOrder, type Db, type OrderRow } from '../data/orders.repository.js';
 import { CreateOrder, OrderListQuery, OrderPage, OrderRef, OrderSchema, PatchOrder } from './orders.schemas.js';
@@ -20,7 +20,6 @@ export const presentOrder = (row: OrderRow) => ({
   created_at: row.created_at.toISOString(),
   updated_at: row.updated_at.toISOString(),
 });
-const etagOf = (row: OrderRow) => `"${row.version}"`;
 
 export function orderRoutes(api: Api, db: { primary: Db; replica: Db }, clock: () => Date): void {
   api.add(

@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { csv, PageQuery, pageSchema, safeText } from '../../platform/http/index.js';
+import { csv, legacyId, legacyIdParam, PageQuery, pageSchema, safeText } from '../../platform/http/index.js';
 
 export const OrderStatus = z.enum(['open', 'paid', 'shipped', 'cancelled']);
 const Money = z.string().regex(/^\d{1,12}(\.\d{1,2})?$/, 'Expected an amount such as 120.50').describe('Decimal as a string, two places at most');
 const Currency = z.string().regex(/^[A-Z]{3}$/, 'Expected an ISO 4217 code such as EUR');
 const OrderNumber = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_/-]{0,39}$/, 'Expected an order number of letters, digits, - _ /');
-const LegacyIdParam = z.string().regex(/^[1-9][0-9]{0,14}$/, 'Expected a legacy id (a positive whole number)').transform(Number);
 
 export const OrderRef = z.strictObject({ id: z.uuid({ error: 'Expected an order id (UUID)' }) });
 
@@ -16,7 +15,7 @@ export const CreateOrder = z
     status: OrderStatus.default('open'),
     total: Money,
     currency: Currency.default('EUR'),
-    legacy_id: z.number().int().min(1).max(2 ** 48 - 1).optional().describe('Set by the migration proxy when it migrates a legacy order'),
+    legacy_id: legacyId.optional().describe('Set by the migration proxy when it migrates a legacy order'),
   })
   .meta({ id: 'CreateOrder' });
 
@@ -29,7 +28,7 @@ export const OrderListQuery = PageQuery.extend({
   q: safeText({ min: 1, max: 40 }).optional().describe('Part of the order number, any case'),
   number: OrderNumber.optional().describe('Exactly this order number'),
   client_id: csv(z.uuid()).optional().describe('Orders of these clients (comma-separated public ids)'),
-  legacy_id: csv(LegacyIdParam).optional().describe('Only the migrated copies of these legacy orders'),
+  legacy_id: csv(legacyIdParam).optional().describe('Only the migrated copies of these legacy orders'),
 }).strict();
 
 export const OrderSchema = z

@@ -5,6 +5,9 @@ import { NotFound, PreconditionFailed, PreconditionRequired } from './problem.js
 export const IfMatch = z.object({ 'if-match': z.string().regex(/^(W\/)?"\d{1,9}"$/, 'Expected the ETag of the version you read, such as "3"').optional() });
 export const versionOf = (header: string | undefined) => (header ? Number(header.replace(/^W\//, '').replace(/"/g, '')) : undefined);
 
+/** Strong ETag from a row's version; `If-Match` on updates is compared against it. */
+export const etagOf = (row: { version: number }) => `"${row.version}"`;
+
 /** The version from a required If-Match. */
 export function requiredVersion(header: string | undefined): number {
   const version = versionOf(header);

@@ -5,5 +5,5 @@ export { PageQuery, toPage, pageSchema, encodeCursor, decodeCursor, type Page } 
 export { readiness, type ReadinessCheck, type OptionalCheck, type Checks, type ReadinessSource, type ReadinessReport } from './health.js';
 export { problemHandler, sendProblem, PROBLEM_JSON } from './error-handler.js';
 export * from './problem.js';
-export { safeText, csv, instant, durationParam, booleanParam, externalId } from './schemas.js';
-export { IfMatch, versionOf, requiredVersion, unchangedBecause } from './if-match.js';
+export { safeText, csv, instant, durationParam, booleanParam, externalId, legacyId, legacyIdParam } from './schemas.js';
+export { IfMatch, etagOf, versionOf, requiredVersion, unchangedBecause } from './if-match.js';

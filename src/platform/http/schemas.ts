@@ -1,3 +1,4 @@
+import { MAX_LEGACY_ID } from '../ids/legacy-public-id.js';
 import { parseDuration } from '../config/duration.js';
 import { z } from 'zod';
 
@@ -38,4 +39,8 @@ export const durationParam = z.string().transform((text, ctx) => {
 export const booleanParam = z.enum(['true', 'false']).transform((text) => text === 'true');
 
 /** Ids handed out by other services (the migration proxy's client and order ids). */
+/** A legacy record's id (a positive whole number that fits a public id), in a body and in a query string. */
+export const legacyId = z.number().int().min(1).max(MAX_LEGACY_ID);
+export const legacyIdParam = z.string().regex(/^[1-9][0-9]{0,14}$/, 'Expected a legacy id (a positive whole number)').transform(Number).pipe(legacyId);
+
 export const externalId = z.string().regex(/^[A-Za-z0-9:_.-]{1,100}$/, 'Expected an id of letters, digits and : _ . -');

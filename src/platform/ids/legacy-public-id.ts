@@ -12,7 +12,7 @@
 export const LEGACY_KINDS = { client: 1, order: 2 } as const;
 export type LegacyKind = keyof typeof LEGACY_KINDS;
 
-const MAX_LEGACY_ID = 2 ** 48 - 1;
+export const MAX_LEGACY_ID = 2 ** 48 - 1;
 const PATTERN = /^00000000-000([0-9a-f])-8000-8000-([0-9a-f]{12})$/;
 
 export function legacyPublicId(kind: LegacyKind, legacyId: number): string {
