@@ -24,6 +24,21 @@ describe('the realm export keycloak/helpdesk-realm.json', () => {
     expect(user('service-account-helpdesk-intake')).toMatchObject({ serviceAccountClientId: 'helpdesk-intake', realmRoles: ['intake'] });
   });
 
+  it('has the migration client configured as the intake client, its service account with role agent to write clients and orders', () => {
+    const identity = ({ clientId: _id, name: _name, description: _description, secret: _secret, ...rest }: Record<string, unknown>) => rest;
+    expect(identity(client('helpdesk-migration'))).toEqual(identity(client('helpdesk-intake')));
+    expect(client('helpdesk-migration')).toMatchObject({ secret: 'migration-dev-secret', description: expect.stringContaining('DEV-ONLY') });
+    expect(user('service-account-helpdesk-migration')).toEqual({ username: 'service-account-helpdesk-migration', enabled: true, serviceAccountClientId: 'helpdesk-migration', realmRoles: ['agent'] });
+  });
+
+  it('gives every confidential client with a service account exactly one service-account user', () => {
+    const machines = realm.clients.filter((entry: { serviceAccountsEnabled: boolean }) => entry.serviceAccountsEnabled).map((entry: { clientId: string }) => entry.clientId);
+    expect(machines).toEqual(['helpdesk-intake', 'helpdesk-migration']);
+    for (const clientId of machines) {
+      expect(realm.users.filter((entry: { serviceAccountClientId?: string }) => entry.serviceAccountClientId === clientId)).toEqual([expect.objectContaining({ username: `service-account-${clientId}` })]);
+    }
+  });
+
   it.each([
     ['agent1', 'agent'],
     ['manager1', 'manager'],
