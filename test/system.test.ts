@@ -17,7 +17,7 @@ describe('the whole system in one process', () => {
       await request(service.url).get('/health/live').expect(200);
     }
     const edge = await request(t.edge).get('/health/ready');
-    expect(Object.keys(edge.body.checks).sort()).toEqual(['clients', 'identity_provider', 'incidents', 'orders', 'postgres']);
+    expect(Object.keys(edge.body.checks).sort()).toEqual(['cache_memory', 'clients', 'identity_provider', 'incidents', 'legacy_crm', 'orders', 'postgres']);
   });
 
   it('carries the caller’s request id through the edge into the service and its error bodies', async () => {

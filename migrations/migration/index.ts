@@ -1,4 +1,7 @@
 import type { MigrationSet } from '../../src/platform/db/migrate.js';
+import * as createLedger from './20261123190000_create_ledger.js';
 
-/** Schema `migration`: its tables arrive with the strangler-fig issue; the schema and its knex_migrations exist from the start. */
-export const migrationMigrations: MigrationSet = {};
+/** Schema `migration`: the migration proxy's ledger, route modes and back-fill progress. */
+export const migrationMigrations: MigrationSet = {
+  '20261123190000_create_ledger': createLedger,
+};

@@ -1,3 +1,4 @@
+import { openApiDocument, type RouteSpec } from '../../platform/http/index.js';
 import type { Logger } from '../../platform/logging/index.js';
 
 interface OpenApiDocument {
@@ -8,7 +9,7 @@ interface OpenApiDocument {
 }
 
 /** The public API document: every upstream's document merged, fetched over HTTP (services share no files). */
-export function mergedOpenApi(upstreams: { name: string; url: string }[], logger: Logger, cacheMs = 30_000) {
+export function mergedOpenApi(upstreams: { name: string; url: string }[], logger: Logger, ownRoutes: RouteSpec[] = [], cacheMs = 30_000) {
   let cached: { at: number; document: Promise<OpenApiDocument> } | undefined;
   // Kept for a while: the documents change only with a deployment, and the route needs no token.
   return (): Promise<OpenApiDocument> => {
@@ -41,6 +42,11 @@ export function mergedOpenApi(upstreams: { name: string; url: string }[], logger
       Object.assign(merged.components.schemas!, document.components?.schemas);
       Object.assign(merged.components.securitySchemes!, document.components?.securitySchemes);
     }
+    // The edge's own operations (merged lists, admin) replace the upstream's on the same path and method.
+    const own = openApiDocument({ title: 'figdesk edge', version: '1.0.0' }, ownRoutes) as unknown as OpenApiDocument;
+    for (const [path, operations] of Object.entries(own.paths ?? {})) merged.paths[path] = { ...(merged.paths[path] as object | undefined), ...(operations as object) };
+    Object.assign(merged.components.schemas!, own.components?.schemas);
+    Object.assign(merged.components.securitySchemes!, own.components?.securitySchemes);
     if (documents.includes(undefined)) cached = undefined; // incomplete: try again next time
     return merged;
   }

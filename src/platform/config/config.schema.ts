@@ -116,6 +116,29 @@ export const ConfigSchema = z.object({
   LEGACY_CRM_ERROR_RATE: share(0).describe('Simulator: share of API requests answered with a 500 (0 to 1).'),
   LEGACY_CRM_HANG: flag(false).describe('Simulator: accept requests and never answer them (a dead legacy system). Also settable at run time through its admin endpoint.'),
 
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional()
+    .describe('Redis for the proxy\'s cache of legacy records. Unset: an in-process cache per proxy. When Redis goes away the proxy answers without the cache and says so in /health/ready.'),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,100}$/, 'letters, digits and : _ . -').default('figdesk')
+    .describe('Prefix of every Redis key figdesk writes, so several installations (or test runs) can share one Redis.'),
+  LEGACY_TIMEOUT_MS: integer(1, 60_000, 800)
+    .describe('How long the proxy waits for the legacy CRM before answering from its cache with meta.sources.legacy = "timeout".'),
+  LEGACY_BREAKER_ERROR_PERCENT: integer(1, 100, 50)
+    .describe('The circuit breaker opens when this share (percent) of recent legacy calls failed or timed out…'),
+  LEGACY_BREAKER_MIN_CALLS: integer(1, 10_000, 5)
+    .describe('…and at least this many calls were made in the breaker\'s 10-second window.'),
+  LEGACY_BREAKER_RESET_MS: milliseconds(10_000)
+    .describe('How long an open breaker keeps legacy uncalled before it lets one trial call through (half-open).'),
+  LEGACY_CACHE_TTL: duration('15m').describe('How long a legacy record stays in the cache; each entry gets up to 20% less, so entries written together do not expire together.'),
+  MIGRATION_CLIENT_ID: z.string().min(1).default('helpdesk-migration')
+    .describe('Keycloak client whose service account the proxy uses to write migrated records into the clients and orders services.'),
+  MIGRATION_CLIENT_SECRET: z.string().min(1).default('migration-dev-secret')
+    .describe('Secret of MIGRATION_CLIENT_ID. The default matches the development realm export; set the real one in production.'),
+  MIGRATION_CLAIM_LEASE_MS: integer(100, 600_000, 15_000)
+    .describe('A proxy copying a legacy record holds its ledger claim this long at most; after that (it crashed or was killed) another proxy or back-fill takes the copy over.'),
+  BACKFILL_RATE: integer(1, 100_000, 50).describe('Back-fill: records migrated per second at most, so the legacy CRM is not overwhelmed.'),
+  ROUTE_MODE_REFRESH_MS: integer(100, 600_000, 1_000)
+    .describe('How often each proxy re-reads the route modes an admin set (shared through Postgres).'),
+
   SHUTDOWN_DRAIN_DELAY_MS: milliseconds(0)
     .describe('On shutdown, how long readiness answers 503 before the listener closes, so a load balancer stops sending first (a few seconds behind one).'),
   SHUTDOWN_TIMEOUT_MS: milliseconds(10_000)

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import request from 'supertest';
+import { legacyPublicId } from '../platform/ids/legacy-public-id.js';
+import { startStranglerSystem, strangler } from '../../test/support/strangler.js';
+import type { TestSystem } from '../../test/support/system.js';
+
+/** A Redis of this test's own, so it can be killed without touching anyone else's. */
+async function startPrivateRedis(): Promise<{ url: string; process: ChildProcess }> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  child.on('error', (error) => {
+    throw new Error(`redis-server could not start (${error.message}); install Redis`);
+  });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const ready = await new Promise<boolean>((resolve) => {
+      const socket = createServer().listen(port, '127.0.0.1');
+      socket.once('error', () => resolve(true)).once('listening', () => socket.close(() => resolve(false)));
+    });
+    if (ready) return { url: `redis://127.0.0.1:${port}`, process: child };
+    await sleep(50);
+  }
+  throw new Error('redis-server did not start');
+}
+
+let redis: { url: string; process: ChildProcess };
+let t: TestSystem;
+let s: ReturnType<typeof strangler>;
+
+beforeAll(async () => {
+  redis = await startPrivateRedis();
+  t = await startStranglerSystem({ REDIS_URL: redis.url });
+  s = strangler(t);
+});
+afterAll(async () => {
+  redis?.process.kill('SIGKILL');
+  await t?.stop();
+});
+
+describe('Redis stopped during a run', () => {
+  it('requests keep succeeding without the cache, and readiness and metrics say so', async () => {
+    const agent = await s.as(['agent']);
+    const name = (await s.legacy.customer(100_011)).fullName.split(' ')[1] as string;
+    const { body: first } = await agent.listClients({ name, limit: 20 }).expect(200);
+    expect((await request(t.edge).get('/health/ready').expect(200)).body.checks.cache_redis).toMatchObject({ status: 'ok' });
+
+    redis.process.kill('SIGKILL');
+    await once(redis.process, 'exit');
+
+    const { body: again } = await agent.listClients({ name, limit: 20 }).expect(200);
+    expect(again.data.map((item: { id: string }) => item.id)).toEqual(first.data.map((item: { id: string }) => item.id));
+    expect(again.meta.sources).toEqual({ clients: 'ok', legacy: 'ok' });
+    await agent.getClient(legacyPublicId('client', 100_012)).expect(200);
+    await agent.patchClient(legacyPublicId('client', 100_013), 1, { name: 'Migrated Without Redis' }).expect(200);
+    await agent.listOrders({ client_id: legacyPublicId('client', 100_013) }).expect(200);
+
+    const ready = await request(t.edge).get('/health/ready').expect(200);
+    expect(ready.body.status).toBe('ready');
+    expect(ready.body.checks.cache_redis).toMatchObject({ status: 'fail', optional: true });
+    const metrics = (await request(t.edge).get('/metrics')).text;
+    expect(metrics).toMatch(/legacy_cache_up\{kind="redis"[^}]*\} 0/);
+    expect(metrics).toMatch(/legacy_cache_requests_total\{resource="client",result="error"[^}]*\} [1-9]/);
+  });
+});
