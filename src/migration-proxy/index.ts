@@ -2,6 +2,7 @@ import { schemaMigrations } from '../../migrations/index.js';
 import { serviceUrls } from '../platform/config/index.js';
 import { startDatabaseService, type RunningService, type ServiceContext } from '../platform/service/index.js';
 import { adminRoutes } from './http/admin.routes.js';
+import { fastRecordReads } from './http/fast-read.js';
 import { mergedOpenApi } from './http/merged-openapi.js';
 import { createPassThrough, passThroughRouter } from './http/pass-through.js';
 import { recordRoutes } from './http/records.routes.js';
@@ -39,7 +40,9 @@ export function startMigrationProxy(context: ServiceContext): Promise<RunningSer
       migrationProgress(proxyMetrics, db, legacy);
 
       const passThrough = createPassThrough(logger);
+      const fastReads = fastRecordReads({ verify, modes, migrator, upstreams: { client: urls.clients, order: urls.orders }, metrics, logger });
       const records = recordRoutes({
+        legacyTimeoutMs: config.LEGACY_TIMEOUT_MS,
         api,
         verify,
         db,
@@ -62,10 +65,12 @@ export function startMigrationProxy(context: ServiceContext): Promise<RunningSer
       );
       return {
         routers: [records, incidents],
+        fastPath: fastReads.handle,
         async stop() {
           await admin.stop();
           modes.stop();
           passThrough.close();
+          await fastReads.close();
           await kit.close();
         },
         openApi: mergedOpenApi(

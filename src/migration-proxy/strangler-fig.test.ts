@@ -106,6 +106,27 @@ describe('the migration proxy: clients and orders from legacy and from our servi
     await agent.getClient(legacyPublicId('client', 999_999)).expect(404);
   });
 
+  it('reads of records our service holds take the edge\'s fast path, with the same checks, ids and metrics as every route', async () => {
+    const id = legacyPublicId('client', 100_060);
+    await agent.patchClient(id, 1, { name: 'Fast Path' }).expect(200);
+    const { body: native } = await agent.createClient({ name: 'Native Fast' }).expect(201);
+    const manager = await s.as(['manager']);
+    for (const target of [id, native.id]) {
+      const read = await manager.getClient(target).expect(200);
+      expect(read.body.id).toBe(target);
+      expect(read.headers.etag).toBe(target === id ? '"2"' : '"1"');
+    }
+    const traced = await request(t.edge).get(`/api/v1/clients/${id}`).set('Authorization', `Bearer ${await s.token(['agent'])}`).set('X-Request-Id', 'trace-fast-1').expect(200);
+    expect(traced.headers['x-request-id']).toBe('trace-fast-1');
+    const anonymous = await request(t.edge).get(`/api/v1/clients/${id}`).expect(401);
+    expect(anonymous.headers['content-type']).toContain('application/problem+json');
+    const intake = await (await s.as(['intake'])).getClient(id).expect(403);
+    expect(intake.body).toMatchObject({ status: 403, type: 'https://figdesk.dev/problems/forbidden' });
+    await agent.getClient('0190aaaa-0000-7000-8000-000000000000').expect(404);
+    const metrics = (await request(t.edge).get('/metrics')).text;
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*method="GET",route="\/api\/v1\/clients\/:id",status="200"\} [1-9]/);
+  });
+
   it('bad input is a 400 problem and changes nothing', async () => {
     await agent.listClients({ limit: 0 }).expect(400);
     await agent.listClients({ cursor: 'not-a-cursor' }).expect(400);

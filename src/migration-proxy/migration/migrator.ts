@@ -136,7 +136,10 @@ export function createMigrator(deps: MigratorDeps) {
     throw new UpstreamFailed(service.name, `creating the copy of ${newId} answered ${created.status}: ${JSON.stringify(created.body).slice(0, 300)}`);
   }
 
-  return { migrate, isMigrated };
+  /** Known here to be migrated, without asking the ledger (false means: ask). */
+  const isKnownMigrated = (kind: LegacyKind, legacyId: number) => knownMigrated.has(keyOf(kind, legacyId));
+
+  return { migrate, isMigrated, isKnownMigrated };
 }
 
 export type Migrator = ReturnType<typeof createMigrator>;

@@ -1,22 +1,35 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from '../logging/index.js';
 import { HttpProblem } from './problem.js';
 
 export const PROBLEM_JSON = 'application/problem+json';
 
-/** Writes a problem document; the request id ties the answer to the log lines. */
-export function sendProblem(res: Response, problem: HttpProblem, requestId: string | undefined): void {
-  const { headers, type, ...rest } = problem.extra;
-  if (headers) res.set(headers);
-  res.status(problem.status).type(PROBLEM_JSON).json({
-    type: type ?? 'about:blank',
+/** The RFC 9457 body of a problem; the request id ties the answer to the log lines. */
+function problemBody(problem: HttpProblem, requestId: string | undefined) {
+  const rest: Record<string, unknown> = { ...problem.extra };
+  delete rest.headers;
+  delete rest.type;
+  return {
+    type: problem.extra.type ?? 'about:blank',
     title: problem.title,
     status: problem.status,
     ...(problem.detail ? { detail: problem.detail } : {}),
     ...rest,
     request_id: requestId,
-  });
+  };
+}
+
+/** Writes a problem document. */
+export function sendProblem(res: Response, problem: HttpProblem, requestId: string | undefined): void {
+  if (problem.extra.headers) res.set(problem.extra.headers);
+  res.status(problem.status).type(PROBLEM_JSON).json(problemBody(problem, requestId));
+}
+
+/** The same answer on a bare Node response, for handlers that run before Express. */
+export function writeProblem(res: ServerResponse, problem: HttpProblem, requestId: string | undefined): void {
+  res.writeHead(problem.status, { ...problem.extra.headers, 'content-type': `${PROBLEM_JSON}; charset=utf-8` });
+  res.end(JSON.stringify(problemBody(problem, requestId)));
 }
 
 /**

@@ -5,7 +5,7 @@ import { createApi, type Api, type Checks } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
 import type { ServiceContext } from './context.js';
-import { serve, type RunningService } from './serve.js';
+import { serve, type RunningService, type ServeOptions } from './serve.js';
 
 export interface DatabaseServiceSpec {
   name: string;
@@ -21,6 +21,7 @@ type SetupResult = void | {
   routers?: Router[];
   readiness?: Checks;
   openApi?: () => unknown;
+  fastPath?: ServeOptions['fastPath'];
   /** Stops background work (jobs) before the pool closes. */
   stop?: () => Promise<void> | void;
 };
@@ -45,6 +46,7 @@ export async function startDatabaseService(context: ServiceContext, spec: Databa
       api,
       routers: extra.routers,
       openApi: extra.openApi,
+      fastPath: extra.fastPath,
       metrics,
       readiness: () => ({ ...databaseChecks(database), ...identityProviderCheck(config, verify), ...extra.readiness }),
       release: async () => {

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { Pool } from 'undici';
+import { assertRole, userFromHeader, type Verify } from '../../platform/auth/index.js';
+import { HttpProblem, writeProblem } from '../../platform/http/index.js';
+import { legacyIdOf, type LegacyKind } from '../../platform/ids/legacy-public-id.js';
+import type { Logger } from '../../platform/logging/index.js';
+import type { Metrics } from '../../platform/metrics/index.js';
+import type { Migrator } from '../migration/migrator.js';
+import type { RouteModes } from '../routing/route-modes.js';
+
+const READ = /^\/api\/v1\/(clients|orders)\/([0-9a-fA-F-]{36})$/;
+const SAFE_REQUEST_ID = /^[A-Za-z0-9\-_.:]{1,128}$/;
+// Connection-level headers are the proxy's own business on each hop (RFC 9110 §7.6.1).
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'te', 'trailer']);
+
+/**
+ * The edge's hot path: reading one client or order our service holds (created here, or known
+ * to be migrated), streamed over a keep-alive undici pool before Express sees the request.
+ * It does what the Express frame would — request id, token and role check, metrics, access
+ * log, problem+json errors — at a fraction of the cost. Anything it does not recognise
+ * (legacy-only records, other routes, query strings) goes on to Express.
+ */
+export function fastRecordReads(deps: { verify: Verify; modes: RouteModes; migrator: Migrator; upstreams: Record<LegacyKind, string>; metrics: Metrics; logger: Logger }) {
+  const pools = {
+    client: new Pool(deps.upstreams.client, { connections: 64, keepAliveTimeout: 30_000 }),
+    order: new Pool(deps.upstreams.order, { connections: 64, keepAliveTimeout: 30_000 }),
+  };
+
+  function handle(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== 'GET') return false;
+    const match = READ.exec(req.url ?? '');
+    if (!match) return false;
+    const plural = match[1] as 'clients' | 'orders';
+    const kind: LegacyKind = plural === 'clients' ? 'client' : 'order';
+    const mode = deps.modes.modeOf(plural);
+    if (mode === 'legacy-only') return false;
+    const legacyId = legacyIdOf(kind, match[2] as string);
+    if (legacyId !== undefined && mode === 'merge' && !deps.migrator.isKnownMigrated(kind, legacyId)) return false;
+    void stream(req, res, kind, `/api/v1/${plural}/:id`);
+    return true;
+  }
+
+  async function stream(req: IncomingMessage, res: ServerResponse, kind: LegacyKind, route: string): Promise<void> {
+    const started = performance.now();
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    res.once('finish', () => {
+      const seconds = (performance.now() - started) / 1000;
+      deps.metrics.httpDuration.observe({ method: 'GET', route, status: String(res.statusCode) }, seconds);
+      deps.logger.info({ req: { id: requestId, method: 'GET', path: req.url }, res: { statusCode: res.statusCode }, responseTime: Math.round(seconds * 1000) }, 'request completed');
+    });
+    try {
+      assertRole(await userFromHeader(deps.verify, req.headers.authorization), ['agent', 'manager']);
+      const upstream = await pools[kind].request({
+        method: 'GET',
+        path: req.url as string,
+        headers: {
+          authorization: req.headers.authorization as string,
+          accept: req.headers.accept ?? 'application/json',
+          'x-request-id': requestId,
+          'x-forwarded-for': req.socket.remoteAddress ?? '',
+        },
+        signal: AbortSignal.timeout(30_000),
+      });
+      const headers: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(upstream.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+      res.writeHead(upstream.statusCode, headers);
+      await pipeline(upstream.body, res);
+    } catch (error) {
+      if (res.headersSent) {
+        res.destroy(error as Error);
+        return;
+      }
+      if (error instanceof HttpProblem) return writeProblem(res, error, requestId);
+      deps.logger.error({ err: error, upstream: kind }, 'upstream failed');
+      writeProblem(res, new HttpProblem(502, 'Bad gateway', `The ${kind}s service cannot be reached`, { type: 'https://figdesk.dev/problems/upstream' }), requestId);
+    }
+  }
+
+  return { handle, close: () => Promise.all([pools.client.close(), pools.order.close()]) };
+}
