@@ -37,3 +37,26 @@ export async function runLoad(options: { concurrency: number; durationMs: number
 }
 
 export const ms = (value: number) => `${value.toFixed(1)} ms`;
+
+/**
+ * An open-loop driver: starts `task` at a fixed `rate` per second, evenly spaced, whether or not
+ * earlier calls have finished, so latency is measured at a known load (not at saturation).
+ */
+export async function runRate(options: { rate: number; durationMs: number; task: () => Promise<unknown> }): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const pending: Promise<void>[] = [];
+  const interval = 1000 / options.rate;
+  const started = performance.now();
+  for (let sent = 0; sent * interval < options.durationMs; sent++) {
+    const wait = started + sent * interval - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const begin = performance.now();
+    pending.push(options.task().then(() => void latencies.push(performance.now() - begin), () => void (errors += 1)));
+  }
+  await Promise.all(pending);
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (share: number) => latencies[Math.min(latencies.length - 1, Math.floor(share * latencies.length))] ?? Number.NaN;
+  return { requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+}

@@ -54,3 +54,39 @@ export async function tokenFor(username: string): Promise<string> {
   if (!response.ok) throw new Error(`token request answered ${response.status}`);
   return ((await response.json()) as { access_token: string }).access_token;
 }
+
+/**
+ * One service in a process of its own (`node dist/src/service.js <name>`), as docker-compose runs
+ * it, using the identity provider of a system started with startSystemProcess.
+ */
+export async function startServiceProcess(name: string, port: number, env: Record<string, string>): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['dist/src/service.js', name], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      KEYCLOAK_URL: `http://127.0.0.1:${BENCH_PORTS.idp}`,
+      KEYCLOAK_ISSUER: `http://127.0.0.1:${BENCH_PORTS.idp}/realms/helpdesk`,
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+    if (await fetch(`${url}/health/ready`).then((response) => response.ok, () => false)) break;
+    if (Date.now() > deadline) throw new Error(`${name} did not become ready within 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return {
+    child,
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -20,9 +20,16 @@ export interface TestSystem {
  * Keycloak stand-in, or with `devIdp` from the development identity provider the system starts.
  */
 export async function startTestSystem(overrides: Record<string, string> = {}, options: { clock?: () => Date; devIdp?: boolean } = {}): Promise<TestSystem> {
-  const database = await createTestDatabase();
   const keycloak = await startKeycloakStandIn();
-  const config = testConfig({ KEYCLOAK_URL: options.devIdp ? undefined : keycloak.baseUrl, REALM_FILE: 'keycloak/helpdesk-realm.json', ...overrides });
+  let config: Config;
+  try {
+    config = testConfig({ KEYCLOAK_URL: options.devIdp ? undefined : keycloak.baseUrl, REALM_FILE: 'keycloak/helpdesk-realm.json', ...overrides });
+  } catch (error) {
+    // A bad override must fail the test file, not leave a server behind that keeps jest alive.
+    await keycloak.close();
+    throw error;
+  }
+  const database = await createTestDatabase();
   const logger = createLogger(config.LOG_LEVEL);
   try {
     const system = await startSystem(config, logger, { database: database.factory, clock: options.clock });

@@ -16,6 +16,8 @@ import type { Db } from '../../platform/db/index.js';
 import { MergeCursorSchema, MergedClientPage, MergedClientQuery, MergedOrderPage, MergedOrderQuery } from './edge.schemas.js';
 
 export interface EdgeDeps {
+  /** Legacy's deadline: the cache is asked a little before it passes. */
+  legacyTimeoutMs: number;
   api: Api;
   verify: Verify;
   db: Db;
@@ -89,6 +91,7 @@ export function recordRoutes(deps: EdgeDeps): Router {
         legacy: mode === 'new-only' ? undefined : sources.legacy,
         migrated: mode === 'merge' ? (ids) => migratedAmong(deps.db, spec.kind, ids) : undefined,
         keep: sources.keep,
+        cachedAfterMs: Math.max(0, deps.legacyTimeoutMs - 50),
         cached: async (afterId, count) => {
           const afterLegacyId = afterId === null ? undefined : legacyIdOf(spec.kind, afterId);
           // After a native id there is nothing legacy-born left to show.
@@ -101,13 +104,16 @@ export function recordRoutes(deps: EdgeDeps): Router {
       query.limit,
     );
     const fresh = page.items.flatMap((item) => (item.source === 'legacy' && !item.stale ? [item.record] : []));
-    await cache.putMany(spec.kind, toCached(spec, fresh));
     return {
+      /** Caches what legacy answered; called after the answer went out, so callers do not wait for it. */
+      remember: () => cache.putMany(spec.kind, toCached(spec, fresh)),
+      body: {
       data: page.items.map((item: MergedItem<Ours, View>) =>
         item.source === 'new' ? { ...item.record, source: 'new' } : { ...presentLegacy(item.record), source: 'legacy', ...(item.stale ? { stale: true } : {}) },
       ),
       page: { next_cursor: page.next ? encodeCursor({ a: page.next.afterId, o: page.next.legacyOffset }) : null, has_more: page.next !== null },
       meta: { sources: { [spec.plural]: page.sources.ours, legacy: page.sources.legacy } },
+      },
     };
   }
 
@@ -121,13 +127,13 @@ export function recordRoutes(deps: EdgeDeps): Router {
   api.add(
     { method: 'get', path: '/api/v1/clients', summary: 'List or search clients: ours and the legacy CRM\'s, merged', tags: ['clients'], access: ['agent', 'manager'], query: MergedClientQuery, responses: { 200: { description: 'A page of the union, in one stable order', schema: MergedClientPage } } },
     async ({ query }, req, res) => {
-      res.json(
-        await answerMerged(clientsSpec, req, query, {
-          ours: ours('client', req, { name: query.name }),
-          legacy: (offset, count) => legacy.call('search_clients', async (crm, signal) => slice(offset, await crm.searchClients({ text: query.name, offset, count }, signal))),
-          cacheQuery: { text: query.name },
-        }),
-      );
+      const answer = await answerMerged(clientsSpec, req, query, {
+        ours: ours('client', req, { name: query.name }),
+        legacy: (offset, count) => legacy.call('search_clients', async (crm, signal) => slice(offset, await crm.searchClients({ text: query.name, offset, count }, signal))),
+        cacheQuery: { text: query.name },
+      });
+      res.json(answer.body);
+      await answer.remember();
     },
   );
 
@@ -142,14 +148,14 @@ export function recordRoutes(deps: EdgeDeps): Router {
           : clientLegacyId === undefined
             ? undefined // a client created here has no orders in legacy
             : (offset, count) => legacy.call('client_orders', async (crm, signal) => slice(offset, await crm.ordersOfClient(clientLegacyId, { offset, count }, signal)));
-      res.json(
-        await answerMerged(ordersSpec, req, query, {
-          ours: ours('order', req, { q: query.q, number: query.number, client_id: query.client_id }),
-          legacy: fromLegacy,
-          keep: query.client_id === undefined ? undefined : matches,
-          cacheQuery: { text: query.number ?? query.q, tag: clientLegacyId === undefined ? undefined : `client:${clientLegacyId}` },
-        }),
-      );
+      const answer = await answerMerged(ordersSpec, req, query, {
+        ours: ours('order', req, { q: query.q, number: query.number, client_id: query.client_id }),
+        legacy: fromLegacy,
+        keep: query.client_id === undefined ? undefined : matches,
+        cacheQuery: { text: query.number ?? query.q, tag: clientLegacyId === undefined ? undefined : `client:${clientLegacyId}` },
+      });
+      res.json(answer.body);
+      await answer.remember();
     },
   );
 

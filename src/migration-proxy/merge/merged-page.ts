@@ -38,6 +38,11 @@ export interface MergeSources<Ours extends Keyed, Legacy extends LegacyKeyed> {
   migrated?: (legacyIds: number[]) => Promise<Map<number, Date>>;
   /** Cached legacy matches with id > afterId, served when legacy fails; undefined when the cache cannot answer. */
   cached?: (afterId: string | null, count: number) => Promise<Legacy[] | undefined>;
+  /**
+   * When legacy has not answered this long after being asked, the cache is asked too, so a
+   * timeout is answered from the cache without a further wait.
+   */
+  cachedAfterMs?: number;
   /** A further filter on legacy records, for what legacy's own search cannot express. */
   keep?: (record: Legacy) => boolean;
   /** The time source, to compare with when records were migrated. */
@@ -72,6 +77,20 @@ async function round<Ours extends Keyed, Legacy extends LegacyKeyed>(sources: Me
   const oursReadAt = now();
   // Both sources at once: the answer takes as long as the slower one, not the sum.
   const none = { records: [], more: false };
+  const lookupMigrated = (records: Legacy[]) => (sources.migrated ? sources.migrated(records.map((record) => record.legacy_id)) : Promise.resolve(new Map<number, Date>()));
+  // The cache's stand-ins for legacy, with their migration state: everything a timeout needs.
+  const fallback = async () => {
+    const records = (await sources.cached?.(cursor.afterId, limit + 1)) ?? [];
+    return { records, migrated: await lookupMigrated(records) };
+  };
+  let early: ReturnType<typeof fallback> | undefined;
+  const cachedEarly =
+    sources.legacy && sources.cached && sources.cachedAfterMs !== undefined
+      ? setTimeout(() => {
+          early = fallback();
+          early.catch(() => undefined);
+        }, sources.cachedAfterMs)
+      : undefined;
   const [oursSlice, legacyAnswer] = await Promise.all([
     sources.ours ? sources.ours(cursor.afterId, limit) : Promise.resolve<Slice<Ours>>(none),
     sources.legacy
@@ -83,26 +102,28 @@ async function round<Ours extends Keyed, Legacy extends LegacyKeyed>(sources: Me
           },
         )
       : Promise.resolve({ slice: none as Slice<Legacy>, failure: undefined }),
-  ]);
+  ]).finally(() => clearTimeout(cachedEarly));
   const ours = oursSlice.records;
 
   let legacyRecords: Legacy[];
   let legacyMore: boolean;
+  let migrated: Map<number, Date>;
   let stale = false;
   let legacyOutcome: RoundResult<Ours, Legacy>['legacy'] = sources.legacy ? 'ok' : 'skipped';
   if (legacyAnswer.failure) {
     legacyOutcome = legacyAnswer.failure;
     // Legacy did not answer: what the cache holds stands in, marked stale. Its records are not
     // legacy's list, so the legacy position is left where it was (still a safe lower bound).
-    const cached = (await sources.cached?.(cursor.afterId, limit + 1)) ?? [];
-    legacyMore = cached.length > limit;
-    legacyRecords = cached.slice(0, limit);
+    const cached = await (early ?? fallback());
+    legacyMore = cached.records.length > limit;
+    legacyRecords = cached.records.slice(0, limit);
+    migrated = cached.migrated;
     stale = true;
   } else {
     legacyRecords = (legacyAnswer.slice as Slice<Legacy>).records;
     legacyMore = (legacyAnswer.slice as Slice<Legacy>).more;
+    migrated = await lookupMigrated(legacyRecords);
   }
-  const migrated = sources.migrated ? await sources.migrated(legacyRecords.map((record) => record.legacy_id)) : new Map<number, Date>();
 
   // A source with more after its last record: nothing beyond the smaller of those bounds can be
   // placed yet, since the other source's next record might come before it.

@@ -1,0 +1,279 @@
+// npm run bench:proxy — the migration proxy against baselines measured in the same run:
+//  1. pass-through GET /api/v1/clients/:id of a migrated record through the edge (token check and
+//     metrics included) next to the clients service called directly, nginx proxy_pass with
+//     upstream keep-alive (the practical ceiling), and a naive Express + http-proxy-middleware;
+//     plus the latency the edge adds at a fixed 500 req/s;
+//  2. merged search with the legacy CRM at 50 ms latency and 1,000,000 legacy customers, next to
+//     legacy and our clients service asked directly;
+//  3. merged search with legacy hung.
+// Env: BENCH_DATABASE_URL (default DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres),
+// BENCH_SECONDS per measurement (default 10), REDIS_URL (default redis://127.0.0.1:6379 when it answers).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import knexFactory from 'knex';
+import { Pool as HttpPool } from 'undici';
+import { v7 as uuidv7 } from 'uuid';
+import { legacyPublicId } from '../src/platform/ids/legacy-public-id.js';
+import { runLoad, runRate, ms, type LoadResult } from './support/load.js';
+import { machine, writeSection } from './support/report.js';
+import { BENCH_PORTS, startServiceProcess, startSystemProcess, tokenFor } from './support/system-process.js';
+
+const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const NGINX_PORT = 18480;
+const NAIVE_PORT = 18481;
+// The measured services run one per process, as in production; the all-in-one system around
+// them provides the identity provider and the services the edge does not touch here.
+const PORTS = { proxy: 18280, clients: 18282, legacy: 18290 };
+const LEGACY_TIMEOUT_MS = 800;
+const benchUrl = (() => {
+  const url = new URL(serverUrl);
+  url.pathname = '/figdesk_bench_proxy';
+  return url.toString();
+})();
+const at = (port: number) => `http://127.0.0.1:${port}`;
+
+async function redisUrl(): Promise<string | undefined> {
+  if (process.env.REDIS_URL) return process.env.REDIS_URL;
+  const { Redis } = await import('ioredis');
+  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const up = await redis.connect().then(() => redis.ping()).then(() => true, () => false);
+  redis.disconnect();
+  return up ? 'redis://127.0.0.1:6379' : undefined;
+}
+
+async function freshDatabase(): Promise<void> {
+  const admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
+  await admin.raw('drop database if exists figdesk_bench_proxy with (force)');
+  await admin.raw('create database figdesk_bench_proxy');
+  await admin.destroy();
+}
+
+/** Our own clients: 20,000 natives with names like legacy's, so a search finds some on both sides. */
+async function seedNativeClients(names: string[]): Promise<void> {
+  const knex = knexFactory({ client: 'pg', connection: benchUrl, pool: { min: 0, max: 1 } });
+  const now = new Date();
+  for (let from = 0; from < 20_000; from += 2_000) {
+    const rows = Array.from({ length: 2_000 }, (_, n) => ({ id: uuidv7(), name: `${names[(from + n) % names.length]} ${from + n}`, created_at: now, updated_at: now }));
+    await knex.withSchema('clients').table('clients').insert(rows);
+  }
+  await knex.raw('analyze clients.clients');
+  await knex.destroy();
+}
+
+async function startNginx(upstreamPort: number): Promise<ChildProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'figdesk-nginx-'));
+  const conf = `
+worker_processes auto;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream clients { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${NGINX_PORT};
+    location / { proxy_pass http://clients; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}`;
+  await writeFile(join(dir, 'nginx.conf'), conf);
+  const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  child.on('error', () => undefined);
+  await waitForPort(NGINX_PORT, child, 'nginx (apt-get install nginx)');
+  return child;
+}
+
+async function startNaiveProxy(upstreamPort: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/naive-proxy.ts', at(upstreamPort), String(NAIVE_PORT)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  await once(child, 'message');
+  return child;
+}
+
+async function waitForPort(port: number, child: ChildProcess, what: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (child.exitCode !== null || child.killed) throw new Error(`${what} did not start`);
+    if (await fetch(at(port)).then(() => true, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${what} did not start`);
+}
+
+interface Cannon {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function cannon(url: string, token: string, options: { seconds: number }): Promise<Cannon> {
+  const result = await autocannon({ url, connections: 50, duration: options.seconds, headers: { authorization: `Bearer ${token}` } });
+  return { perSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts };
+}
+
+const row = (name: string, result: Cannon, ceiling?: number) =>
+  `| ${name} | ${Math.round(result.perSecond).toLocaleString('en')} | ${result.p50} ms | ${result.p99} ms | ${ceiling ? `${Math.round((100 * result.perSecond) / ceiling)} %` : ''} | ${result.non2xx + result.errors} |`;
+
+const loadRow = (name: string, result: LoadResult) => `| ${name} | ${ms(result.p50)} | ${ms(result.p95)} | ${ms(result.p99)} | ${Math.round(result.perSecond)} | ${result.errors} |`;
+
+async function main(): Promise<void> {
+  await freshDatabase();
+  const redis = await redisUrl();
+  const system = await startSystemProcess(benchUrl, { LEGACY_CRM_CUSTOMERS: '100', LEGACY_CRM_ORDERS: '100' });
+  const services = [
+    await startServiceProcess('legacy-crm', PORTS.legacy, { LEGACY_CRM_PORT: String(PORTS.legacy), LEGACY_CRM_CUSTOMERS: '1000000', LEGACY_CRM_ORDERS: '100000' }),
+    await startServiceProcess('clients', PORTS.clients, { CLIENTS_PORT: String(PORTS.clients), DATABASE_URL: benchUrl }),
+  ];
+  services.push(
+    await startServiceProcess('migration-proxy', PORTS.proxy, {
+      PROXY_PORT: String(PORTS.proxy),
+      DATABASE_URL: benchUrl,
+      CLIENTS_URL: at(PORTS.clients),
+      ORDERS_URL: at(BENCH_PORTS.orders),
+      INCIDENTS_URL: at(BENCH_PORTS.incidents),
+      LEGACY_CRM_URL: at(PORTS.legacy),
+      LEGACY_TIMEOUT_MS: String(LEGACY_TIMEOUT_MS),
+      ...(redis ? { REDIS_URL: redis, REDIS_KEY_PREFIX: `figdesk-bench-${process.pid}` } : {}),
+    }),
+  );
+  const children: ChildProcess[] = [];
+  const legacyFaults = (faults: object) => fetch(`${at(PORTS.legacy)}/crm/admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
+  try {
+    const token = await tokenFor('agent1');
+    const auth = { authorization: `Bearer ${token}` };
+    const postgres = knexFactory({ client: 'pg', connection: benchUrl, pool: { min: 0, max: 1 } });
+    const postgresVersion = (await postgres.raw('show server_version')).rows[0].server_version as string;
+    await postgres.destroy();
+
+    // 1. Pass-through of a migrated record.
+    const id = legacyPublicId('client', 100_001);
+    const migrated = await fetch(`${at(PORTS.proxy)}/api/v1/clients/${id}`, { method: 'PATCH', headers: { ...auth, 'content-type': 'application/json', 'if-match': '"1"' }, body: JSON.stringify({ phone: '+49 30 1234567' }) });
+    if (migrated.status !== 200) throw new Error(`migrating the benchmark record answered ${migrated.status}`);
+    children.push(await startNginx(PORTS.clients), await startNaiveProxy(PORTS.clients));
+    const path = `/api/v1/clients/${id}`;
+    const targets = [
+      ['clients service, direct', at(PORTS.clients)],
+      ['nginx proxy_pass, upstream keep-alive', at(NGINX_PORT)],
+      ['figdesk edge', at(PORTS.proxy)],
+      ['naive Express + http-proxy-middleware', at(NAIVE_PORT)],
+    ] as const;
+    const throughput: Record<string, Cannon> = {};
+    for (const [name, base] of targets) {
+      await cannon(`${base}${path}`, token, { seconds: 2 });
+      throughput[name] = await cannon(`${base}${path}`, token, { seconds: SECONDS });
+      console.log(`${name}: ${Math.round(throughput[name].perSecond)} req/s, p99 ${throughput[name].p99} ms`);
+    }
+    for (const child of children.splice(0)) child.kill('SIGTERM');
+    // autocannon's rate limit sends each second's budget in a burst; this driver spaces them evenly.
+    const fixedRate = async (base: string) => {
+      const pool = new HttpPool(base, { connections: 64 });
+      const task = async () => {
+        const response = await pool.request({ method: 'GET', path, headers: auth });
+        await response.body.dump();
+        if (response.statusCode !== 200) throw new Error(`answered ${response.statusCode}`);
+      };
+      await runRate({ rate: 500, durationMs: 2_000, task });
+      const result = await runRate({ rate: 500, durationMs: SECONDS * 1000, task });
+      await pool.close();
+      return result;
+    };
+    const direct500 = await fixedRate(at(PORTS.clients));
+    const edge500 = await fixedRate(at(PORTS.proxy));
+    console.log(`at 500 req/s: direct p99 ${ms(direct500.p99)}, edge p99 ${ms(edge500.p99)}`);
+
+    // 2. Merged search, legacy at 50 ms.
+    const sample = (await (await fetch(`${at(PORTS.legacy)}/crm/customers?page=1&size=100`)).json()) as { items: { fullName: string }[] };
+    await seedNativeClients(sample.items.map((item) => item.fullName));
+    const name = (sample.items[0]?.fullName.split(' ')[1] ?? 'a').toLowerCase();
+    await legacyFaults({ latencyMs: 50, jitterMs: 0, hang: false, errorRate: 0 });
+    const pools = { legacy: new HttpPool(at(PORTS.legacy), { connections: 16 }), clients: new HttpPool(at(PORTS.clients), { connections: 16 }), edge: new HttpPool(at(PORTS.proxy), { connections: 16 }) };
+    const get = async (pool: HttpPool, url: string, check?: (body: unknown) => void) => {
+      const response = await pool.request({ method: 'GET', path: url, headers: auth });
+      const body = await response.body.json();
+      if (response.statusCode !== 200) throw new Error(`answered ${response.statusCode}`);
+      check?.(body);
+    };
+    const query = encodeURIComponent(name);
+    const searches = {
+      legacy: () => get(pools.legacy, `/crm/customers?q=${query}&page=1&size=50`),
+      clients: () => get(pools.clients, `/api/v1/clients?name=${query}&limit=50`),
+      edge: () =>
+        get(pools.edge, `/api/v1/clients?name=${query}&limit=50`, (body) => {
+          if ((body as { meta: { sources: { legacy: string } } }).meta.sources.legacy !== 'ok') throw new Error('legacy not ok');
+        }),
+    };
+    for (const task of Object.values(searches)) await runLoad({ concurrency: 4, durationMs: 2_000, task });
+    const search = {
+      legacy: await runLoad({ concurrency: 4, durationMs: SECONDS * 1000, task: searches.legacy }),
+      clients: await runLoad({ concurrency: 4, durationMs: SECONDS * 1000, task: searches.clients }),
+      edge: await runLoad({ concurrency: 4, durationMs: SECONDS * 1000, task: searches.edge }),
+    };
+    console.log(`merged search p95 ${ms(search.edge.p95)}; legacy ${ms(search.legacy.p95)}, clients ${ms(search.clients.p95)}`);
+
+    // 3. Legacy hung.
+    await legacyFaults({ latencyMs: 0, hang: true });
+    const outcomes: Record<string, number> = {};
+    const hung = await runLoad({
+      concurrency: 8,
+      durationMs: SECONDS * 1000,
+      task: () =>
+        get(pools.edge, `/api/v1/clients?name=${query}&limit=50`, (body) => {
+          const outcome = (body as { meta: { sources: { legacy: string } } }).meta.sources.legacy;
+          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+        }),
+    });
+    await legacyFaults({ hang: false });
+    console.log(`legacy hung: p99 ${ms(hung.p99)}, errors ${hung.errors}, outcomes ${JSON.stringify(outcomes)}`);
+    await Promise.all(Object.values(pools).map((pool) => pool.close()));
+
+    const nginx = throughput['nginx proxy_pass, upstream keep-alive'] as Cannon;
+    const edge = throughput['figdesk edge'] as Cannon;
+    const mergedBudget = Math.max(search.legacy.p95, search.clients.p95) + 5;
+    await writeSection(
+      'proxy',
+      `## Migration proxy (\`npm run bench:proxy\`)
+
+Measured ${new Date().toISOString().slice(0, 10)} on ${machine(postgresVersion)}; nginx ${'1.22 (Debian)'}, Redis ${redis ? 'on' : 'off (in-process cache)'}. Every figure below comes from the same run; the load generator (autocannon, 50 connections, ${SECONDS} s after a 2 s warm-up) shares the machine with the servers.
+
+### Pass-through \`GET /api/v1/clients/:id\` of a migrated record
+
+| path | req/s | p50 | p99 | of nginx | errors |
+|---|---|---|---|---|---|
+${targets.map(([name]) => row(name, throughput[name] as Cannon, name === 'clients service, direct' ? undefined : nginx.perSecond)).join('\n')}
+
+Target ≥ 40 % of nginx: **${Math.round((100 * edge.perSecond) / nginx.perSecond)} %** — ${edge.perSecond >= 0.4 * nginx.perSecond ? 'met' : 'not met'}.
+
+At a fixed 500 req/s (open loop, evenly spaced): direct p50 ${ms(direct500.p50)} / p99 ${ms(direct500.p99)}, through the edge p50 ${ms(edge500.p50)} / p99 ${ms(edge500.p99)}; added at p99 **${ms(edge500.p99 - direct500.p99)}** (target ≤ 2 ms: ${edge500.p99 - direct500.p99 <= 2 ? 'met' : 'not met'}).
+
+### Merged search, legacy at 50 ms, 1,000,000 legacy customers, 20,000 of ours (4 callers, "${name}", 50 per page)
+
+| asked | p50 | p95 | p99 | req/s | errors |
+|---|---|---|---|---|---|
+${loadRow('legacy CRM directly', search.legacy)}
+${loadRow('clients service directly', search.clients)}
+${loadRow('edge: both merged', search.edge)}
+
+Target p95 ≤ max(legacy, ours) + 5 ms = ${ms(mergedBudget)}: **${ms(search.edge.p95)}** — ${search.edge.p95 <= mergedBudget ? 'met' : 'not met'}.
+
+### Legacy hung (8 callers, timeout ${LEGACY_TIMEOUT_MS} ms)
+
+p50 ${ms(hung.p50)}, p99 **${ms(hung.p99)}** (target ≤ ${LEGACY_TIMEOUT_MS + 20} ms: ${hung.p99 <= LEGACY_TIMEOUT_MS + 20 ? 'met' : 'not met'}), ${hung.errors} errors (non-200) of ${hung.requests + hung.errors}; legacy outcomes ${Object.entries(outcomes).map(([outcome, count]) => `${outcome} ${count}`).join(', ')} (after the first timeouts the breaker opens and answers come from the cache at once).`,
+    );
+    console.log('written to docs/benchmarks.md');
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    for (const service of services.reverse()) await service.stop();
+    await system.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
