@@ -18,7 +18,7 @@ export interface GatewayOptions {
   timeoutMs: number;
   /** The breaker opens above this share (percent) of failed calls… */
   errorPercent: number;
-  /** …once this many calls were made in its rolling 10 s window. */
+  /** …once this many calls were made in its rolling 10 s window; this many failures in a row open it as well. */
   minCalls: number;
   /** Time an open breaker waits before one trial call (half-open). */
   resetMs: number;
@@ -69,14 +69,21 @@ export function legacyGateway(crm: LegacyCrm, options: GatewayOptions, metrics: 
     logger.info('legacy circuit breaker closed');
   });
 
+  // The rolling window alone reacts slowly when legacy dies after a busy healthy spell: its
+  // successes outweigh the first failures for up to ten seconds, each failure costing a caller
+  // the whole deadline. So `minCalls` failures in a row open the breaker too.
+  let failuresInARow = 0;
+
   async function call<T>(operation: string, run: (crm: LegacyCrm, signal: AbortSignal) => Promise<T>): Promise<T> {
     const end = metrics.legacyDuration.startTimer({ operation });
     try {
       const result = (await breaker.fire(run as Operation)) as T;
+      failuresInARow = 0;
       end({ outcome: result === undefined ? 'not_found' : 'ok' });
       return result;
     } catch (error) {
       const outcome: LegacyFailure = (error as { code?: string }).code === 'EOPENBREAKER' ? 'circuit_open' : error instanceof DeadlinePassed ? 'timeout' : 'error';
+      if (outcome !== 'circuit_open' && ++failuresInARow >= options.minCalls && breaker.closed) breaker.open();
       end({ outcome });
       if (outcome === 'error') logger.warn({ err: error, operation }, 'legacy call failed');
       throw new LegacyUnavailable(outcome, { cause: error });

@@ -125,7 +125,7 @@ export const ConfigSchema = z.object({
   LEGACY_BREAKER_ERROR_PERCENT: integer(1, 100, 50)
     .describe('The circuit breaker opens when this share (percent) of recent legacy calls failed or timed out…'),
   LEGACY_BREAKER_MIN_CALLS: integer(1, 10_000, 5)
-    .describe('…and at least this many calls were made in the breaker\'s 10-second window.'),
+    .describe('…and at least this many calls were made in the breaker\'s 10-second window. This many failures in a row open it as well.'),
   LEGACY_BREAKER_RESET_MS: milliseconds(10_000)
     .describe('How long an open breaker keeps legacy uncalled before it lets one trial call through (half-open).'),
   LEGACY_CACHE_TTL: duration('15m').describe('How long a legacy record stays in the cache; each entry gets up to 20% less, so entries written together do not expire together.'),
