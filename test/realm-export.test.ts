@@ -8,9 +8,9 @@ const client = (id: string) => realm.clients.find((entry: { clientId: string }) 
 const user = (name: string) => realm.users.find((entry: { username: string }) => entry.username === name);
 
 describe('the realm export keycloak/helpdesk-realm.json', () => {
-  it('is realm helpdesk with the four realm roles', () => {
+  it('is realm helpdesk with its five realm roles', () => {
     expect(realm).toMatchObject({ realm: 'helpdesk', enabled: true });
-    expect(realm.roles.realm.map((role: { name: string }) => role.name).sort()).toEqual(['admin', 'agent', 'intake', 'manager']);
+    expect(realm.roles.realm.map((role: { name: string }) => role.name).sort()).toEqual(['admin', 'agent', 'intake', 'manager', 'migrator']);
   });
 
   it('has the web client public with the standard flow and PKCE S256, redirecting to the web UI', () => {
@@ -28,7 +28,7 @@ describe('the realm export keycloak/helpdesk-realm.json', () => {
     const identity = ({ clientId: _id, name: _name, description: _description, secret: _secret, ...rest }: Record<string, unknown>) => rest;
     expect(identity(client('helpdesk-migration'))).toEqual(identity(client('helpdesk-intake')));
     expect(client('helpdesk-migration')).toMatchObject({ secret: 'migration-dev-secret', description: expect.stringContaining('DEV-ONLY') });
-    expect(user('service-account-helpdesk-migration')).toEqual({ username: 'service-account-helpdesk-migration', enabled: true, serviceAccountClientId: 'helpdesk-migration', realmRoles: ['agent'] });
+    expect(user('service-account-helpdesk-migration')).toEqual({ username: 'service-account-helpdesk-migration', enabled: true, serviceAccountClientId: 'helpdesk-migration', realmRoles: ['agent', 'migrator'] });
   });
 
   it('gives every confidential client with a service account exactly one service-account user', () => {

@@ -9,13 +9,17 @@ let agentToken: string;
 let managerToken: string;
 const api = () => request(t.system.services.clients.url);
 const asAgent = <T extends request.Test>(test: T) => test.set('authorization', `Bearer ${agentToken}`);
-const create = (body: object) => asAgent(api().post('/api/v1/clients').send(body));
+let migratorToken: string;
+const asMigrator = <T extends request.Test>(test: T) => test.set('authorization', `Bearer ${migratorToken}`);
+// Legacy fields are the migration proxy's: its service account holds role migrator.
+const create = (body: object) => (('legacy_id' in body || 'number' in body) ? asMigrator : asAgent)(api().post('/api/v1/clients').send(body));
 const rowCount = async () => Number((await t.database.knex.withSchema('clients').table('clients').count({ n: '*' }))[0]?.n);
 
 beforeAll(async () => {
   t = await startTestSystem();
   agentToken = await t.keycloak.sign({ roles: ['agent'], username: 'agent1' });
   managerToken = await t.keycloak.sign({ roles: ['manager'], username: 'manager1' });
+  migratorToken = await t.keycloak.sign({ roles: ['agent', 'migrator'], username: 'service-account-helpdesk-migration' });
 });
 afterAll(() => t?.stop());
 
@@ -64,6 +68,11 @@ describe('clients service', () => {
     expect(await rowCount()).toBe(before);
     const { body: found } = await asAgent(api().get('/api/v1/clients').query({ legacy_id: '100042,999' })).expect(200);
     expect(found.data.map((client: { id: string }) => client.id)).toEqual([copy.id]);
+    // Only the migration proxy may write a copy: an agent could otherwise forge or block one.
+    const forged = await asAgent(api().post('/api/v1/clients').send({ name: 'Forged', legacy_id: 100_077 })).expect(403);
+    expect(forged.body.detail).toContain('migrator');
+    await asAgent(api().post('/api/v1/clients').send({ name: 'Backdated', created_at: '2001-01-01T00:00:00Z' })).expect(403);
+    expect(await rowCount()).toBe(before);
   });
 
   it('refuses bad input with 400 problem+json and writes nothing', async () => {

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
+import { legacyPublicId } from '../platform/ids/legacy-public-id.js';
 import { createLogger } from '../platform/logging/index.js';
 import { createMetrics } from '../platform/metrics/index.js';
 import { startStranglerSystem, strangler } from '../../test/support/strangler.js';
@@ -57,15 +58,22 @@ describe('back-fill', () => {
 
     if (t.database.kind === 'postgres') {
       const first = backfillProcess(['clients']);
-      while ((await migratedClients()) < CUSTOMERS / 3) await sleep(20);
+      for (let waited = 0; (await migratedClients()) < (2 * CUSTOMERS) / 3; waited++) {
+        if (waited > 1_500 || first.child.exitCode !== null) throw new Error(`the back-fill did not get two thirds through: ${first.output()}`);
+        await sleep(20);
+      }
       first.child.kill('SIGKILL');
       await once(first.child, 'exit');
       expect(await migratedClients()).toBeLessThan(CUSTOMERS);
 
+      // Resumed, it reads legacy from where the killed run got to, not from the start: the last
+      // two pages of 100, where a fresh pass would read three.
+      const legacyReadsBefore = (await s.legacy.stats()).searchCustomers as number;
       const second = backfillProcess(['clients', '--take-over']);
       const [code] = await once(second.child, 'exit');
       expect({ code, output: second.output() }).toMatchObject({ code: 0 });
       expect(second.output()).toContain(`${CUSTOMERS} legacy records seen`);
+      expect(((await s.legacy.stats()).searchCustomers as number) - legacyReadsBefore).toBeLessThanOrEqual(2);
     } else {
       // PGlite serves one connection, so the command cannot run beside the system; the same job
       // runs here and is stopped mid-way without a chance to clean up, as a kill would.
@@ -73,7 +81,7 @@ describe('back-fill', () => {
       try {
         const stop = new AbortController();
         const deps = { db: t.database.knex, legacy: kit.legacy, migrator: kit.migrator, logger: createLogger('silent'), rate: 200 };
-        const first = runBackfill({ ...deps, onProgress: (row) => row.seen >= CUSTOMERS / 3 && stop.abort() }, 'clients', { signal: stop.signal });
+        const first = runBackfill({ ...deps, onProgress: (row) => row.seen >= (2 * CUSTOMERS) / 3 && stop.abort() }, 'clients', { signal: stop.signal });
         await expect(first).rejects.toThrow();
         expect(await migratedClients()).toBeLessThan(CUSTOMERS);
         await runBackfill(deps, 'clients', { takeOver: true });
@@ -96,23 +104,30 @@ describe('back-fill', () => {
     expect(page.data.every((item: { source: string }) => item.source === 'new')).toBe(true);
   });
 
-  it('the admin endpoint runs the same job inside the proxy and reports progress; a second start is 409', async () => {
+  it('the admin endpoint runs the same job inside the proxy and reports progress; a second start is 409; a record our service refuses is written down and skipped', async () => {
     const admin = { Authorization: `Bearer ${await s.token(['admin'])}` };
+    // Our service refuses the copy of legacy order 500010: its number is taken.
+    await request(t.system.services.orders.url)
+      .post('/api/v1/orders')
+      .set('Authorization', `Bearer ${await s.token(['agent', 'migrator'])}`)
+      .send({ client_id: legacyPublicId('client', 100_001), number: 'SO-0500010', total: '1.00' })
+      .expect(201);
     const started = await request(t.edge).post('/api/v1/admin/backfills/orders').set(admin).expect(202);
     expect(started.body).toMatchObject({ resource: 'orders', state: 'running' });
     await request(t.edge).post('/api/v1/admin/backfills/orders').set(admin).expect(409);
     for (let waited = 0; waited < 200; waited++) {
       const { body } = await request(t.edge).get('/api/v1/admin/backfills/orders').set(admin).expect(200);
       if (body.state === 'finished') {
-        expect(body).toMatchObject({ seen: 200, total: 200, failed: 0 });
+        expect(body).toMatchObject({ seen: 200, total: 200, migrated: 199, failed: 1 });
         break;
       }
       expect(body.state).toBe('running');
       await sleep(50);
     }
-    expect(await migrated('order', 'backfill')).toBe(200);
+    expect(await migrated('order', 'backfill')).toBe(199);
+    expect(await t.database.knex.withSchema('migration').table('backfill_failures').select('resource', 'legacy_id')).toEqual([{ resource: 'order', legacy_id: 500_010 }]);
     const metrics = (await request(t.edge).get('/metrics')).text;
     expect(metrics).toMatch(/migration_progress_ratio\{resource="client"[^}]*\} 1/);
-    expect(metrics).toMatch(/records_migrated_total\{resource="order",how="backfill"[^}]*\} 200/);
+    expect(metrics).toMatch(/records_migrated_total\{resource="order",how="backfill"[^}]*\} 199/);
   });
 });

@@ -68,6 +68,13 @@ describe('a slow or dead legacy CRM', () => {
     expect(healed.data.some((item: { stale?: boolean }) => item.stale)).toBe(false);
   });
 
+  it('ids legacy refuses are 404s and do not count against legacy: callers cannot open the breaker for everyone', async () => {
+    const manager = await s.as(['manager']);
+    for (let call = 0; call < 6; call++) await manager.getClient('00000000-0001-8000-8000-ffffffffffff').expect(404);
+    const { body } = await agent.listClients({ limit: 5 }).expect(200);
+    expect(body.meta.sources.legacy).toBe('ok');
+  });
+
   it('failing: an edit of a legacy-only record cannot migrate it and says so with 503; nothing is written', async () => {
     await s.legacy.faults({ errorRate: 1 });
     try {

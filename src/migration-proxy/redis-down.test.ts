@@ -44,6 +44,32 @@ afterAll(async () => {
 });
 
 describe('Redis stopped during a run', () => {
+  it('a Redis that hangs (SIGSTOP) costs a request at most the cache budget once, then nothing until it is back', async () => {
+    const agent = await s.as(['agent']);
+    const id = legacyPublicId('client', 100_021);
+    await agent.getClient(id).expect(200);
+    redis.process.kill('SIGSTOP');
+    try {
+      const timings: number[] = [];
+      for (let call = 0; call < 5; call++) {
+        const started = performance.now();
+        await agent.getClient(legacyPublicId('client', 100_022 + call)).expect(200);
+        timings.push(performance.now() - started);
+      }
+      // The first call waits out the cache's 150 ms budget; the others skip the cache.
+      expect(timings.slice(1).every((ms) => ms < 150)).toBe(true);
+      expect((await request(t.edge).get('/health/ready').expect(200)).body.checks.cache_redis).toMatchObject({ status: 'fail', optional: true });
+    } finally {
+      redis.process.kill('SIGCONT');
+    }
+    // Back: the periodic probe finds it, and the cache is used again.
+    for (let waited = 0; waited < 40; waited++) {
+      if ((await request(t.edge).get('/health/ready')).body.checks.cache_redis.status === 'ok') break;
+      await sleep(100);
+    }
+    expect((await request(t.edge).get('/health/ready').expect(200)).body.checks.cache_redis.status).toBe('ok');
+  });
+
   it('requests keep succeeding without the cache, and readiness and metrics say so', async () => {
     const agent = await s.as(['agent']);
     const name = (await s.legacy.customer(100_011)).fullName.split(' ')[1] as string;

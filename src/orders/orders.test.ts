@@ -10,7 +10,10 @@ let agentToken: string;
 let managerToken: string;
 const api = () => request(t.system.services.orders.url);
 const asAgent = <T extends request.Test>(test: T) => test.set('authorization', `Bearer ${agentToken}`);
-const create = (body: object) => asAgent(api().post('/api/v1/orders').send(body));
+let migratorToken: string;
+const asMigrator = <T extends request.Test>(test: T) => test.set('authorization', `Bearer ${migratorToken}`);
+// Legacy fields are the migration proxy's: its service account holds role migrator.
+const create = (body: object) => (('legacy_id' in body || 'number' in body) ? asMigrator : asAgent)(api().post('/api/v1/orders').send(body));
 const rowCount = async () => Number((await t.database.knex.withSchema('orders').table('orders').count({ n: '*' }))[0]?.n);
 const client = uuidv7();
 const otherClient = legacyPublicId('client', 100_007);
@@ -19,6 +22,7 @@ beforeAll(async () => {
   t = await startTestSystem();
   agentToken = await t.keycloak.sign({ roles: ['agent'], username: 'agent1' });
   managerToken = await t.keycloak.sign({ roles: ['manager'], username: 'manager1' });
+  migratorToken = await t.keycloak.sign({ roles: ['agent', 'migrator'], username: 'service-account-helpdesk-migration' });
 });
 afterAll(() => t?.stop());
 
@@ -51,6 +55,10 @@ describe('orders service', () => {
     const before = await rowCount();
     await create({ client_id: otherClient, number: 'SO-0500201', total: '5.00', legacy_id: 500_200 }).expect(409);
     await create({ client_id: otherClient, number: 'SO-0500200', total: '5.00' }).expect(409);
+    expect(await rowCount()).toBe(before);
+    // An agent may not take a legacy number or id: it would block that order's migration.
+    await asAgent(api().post('/api/v1/orders').send({ client_id: otherClient, number: 'SO-0500078', total: '5.00' })).expect(403);
+    await asAgent(api().post('/api/v1/orders').send({ client_id: otherClient, total: '5.00', legacy_id: 500_078 })).expect(403);
     expect(await rowCount()).toBe(before);
   });
 

@@ -1,4 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
+import { assertRole } from '../../platform/auth/index.js';
 import type { Api } from '../../platform/http/index.js';
 import { decodeCursor, etagOf, IfMatch, NotFound, requiredVersion, toPage, unchangedBecause } from '../../platform/http/index.js';
 import { legacyPublicId } from '../../platform/ids/legacy-public-id.js';
@@ -39,10 +40,11 @@ export function clientRoutes(api: Api, db: { primary: Db; replica: Db }, clock: 
   );
 
   api.add(
-    { method: 'post', path: '/api/v1/clients', summary: 'Create a client (with legacy_id: the migrated copy of a legacy record)', tags, access: ['agent'], body: CreateClient, responses: { 201: { description: 'Created', schema: ClientSchema, headers: { Location: 'URL of the client', ETag: 'Version for If-Match' } }, 409: { description: 'That legacy record has a copy already' } } },
-    async ({ body }, _req, res) => {
+    { method: 'post', path: '/api/v1/clients', summary: 'Create a client (with legacy_id: the migrated copy of a legacy record)', tags, access: ['agent'], body: CreateClient, responses: { 201: { description: 'Created', schema: ClientSchema, headers: { Location: 'URL of the client', ETag: 'Version for If-Match' } }, 403: { description: 'legacy_id or created_at without the migrator role' }, 409: { description: 'That legacy record has a copy already' } } },
+    async ({ body, user }, _req, res) => {
+      if (body.legacy_id !== undefined || body.created_at !== undefined) assertRole(user, ['migrator']);
       const id = body.legacy_id === undefined ? uuidv7() : legacyPublicId('client', body.legacy_id);
-      const client = await insertClient(db.primary, { id, name: body.name, phone: body.phone ?? null, email: body.email ?? null, legacy_id: body.legacy_id ?? null, created_at: clock() });
+      const client = await insertClient(db.primary, { id, name: body.name, phone: body.phone ?? null, email: body.email ?? null, legacy_id: body.legacy_id ?? null, created_at: body.created_at ? new Date(body.created_at) : clock() });
       res.status(201).location(`/api/v1/clients/${client.id}`).set('ETag', etagOf(client)).json(presentClient(client));
     },
   );

@@ -11,7 +11,8 @@ export const CreateClient = z
     phone: Phone.nullable().optional(),
     email: z.email().max(320).nullable().optional(),
     legacy_id: legacyId.optional()
-      .describe('Set by the migration proxy when it migrates a legacy record: the copy gets the id the proxy handed out for it'),
+      .describe('Set by the migration proxy (role migrator) when it migrates a legacy record: the copy gets the id the proxy handed out for it'),
+    created_at: z.iso.datetime({ offset: true }).optional().describe('Migration proxy only: when legacy created or last changed the record'),
   })
   .meta({ id: 'CreateClient' });
 

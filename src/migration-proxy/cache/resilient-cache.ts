@@ -6,8 +6,29 @@ import type { CachedRecord, CachedResource, CacheSearch, LegacyCache } from './l
  * The cache as the edge uses it: an optimisation that must never fail a request. When the
  * cache is unreachable every call answers as a miss at once, and metrics and readiness say so.
  */
+/** A cache call slower than this counts as a failure: a cache must never cost more than it saves. */
+const BUDGET_MS = 150;
+/** While the cache is down, one call in this long checks whether it is back. */
+const PROBE_EVERY_MS = 1_000;
+
+function withinBudget<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the cache did not answer within ${BUDGET_MS} ms`)), BUDGET_MS);
+  });
+  work.catch(() => undefined); // settles after the budget, unobserved
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The cache as the edge uses it: an optimisation that must never fail or slow a request. A
+ * call that fails or takes longer than BUDGET_MS answers as a miss, and marks the cache down;
+ * while it is down no call waits on it, and a PING every PROBE_EVERY_MS finds out when it is
+ * back. Metrics and readiness say which state it is in.
+ */
 export function resilientCache(cache: LegacyCache, metrics: ProxyMetrics, logger: Logger) {
   let up = true;
+  let probedAt = 0;
   metrics.cacheUp.set({ kind: cache.kind }, 1);
   const mark = (working: boolean, error?: unknown) => {
     if (working !== up) {
@@ -17,12 +38,22 @@ export function resilientCache(cache: LegacyCache, metrics: ProxyMetrics, logger
     up = working;
     metrics.cacheUp.set({ kind: cache.kind }, working ? 1 : 0);
   };
+  const usable = () => {
+    if (up) return true;
+    if (Date.now() - probedAt >= PROBE_EVERY_MS) {
+      probedAt = Date.now();
+      withinBudget(cache.check()).then(() => mark(true), () => undefined);
+    }
+    return false;
+  };
   async function guarded<T>(run: () => Promise<T>, fallback: T): Promise<T> {
+    if (!usable()) return fallback;
     try {
-      const result = await run();
+      const result = await withinBudget(run());
       mark(true);
       return result;
     } catch (error) {
+      probedAt = Date.now();
       mark(false, error);
       return fallback;
     }
@@ -45,10 +76,14 @@ export function resilientCache(cache: LegacyCache, metrics: ProxyMetrics, logger
     putMany: (resource: CachedResource, records: CachedRecord[]) => (records.length ? guarded(() => cache.putMany(resource, records), undefined) : Promise.resolve()),
     delete: (resource: CachedResource, legacyId: number) => guarded(() => cache.delete(resource, legacyId), undefined),
     /** Readiness: reported, never required; the edge answers without the cache. */
-    check: () => cache.check().then(() => mark(true), (error: unknown) => {
-      mark(false, error);
-      throw error;
-    }),
+    check: () =>
+      withinBudget(cache.check()).then(
+        () => mark(true),
+        (error: unknown) => {
+          mark(false, error);
+          throw error;
+        },
+      ),
     close: () => cache.close(),
   };
 }

@@ -82,7 +82,7 @@ export function adminRoutes(api: Api, deps: { db: Db; modes: RouteModes; backfil
       job.catch((error: unknown) => {
         if (!controller.signal.aborted) deps.logger.error({ err: error, resource: params.resource }, 'back-fill stopped');
       }).finally(() => running.delete(params.resource));
-      // Answer once the run holds its claim (or failed to get it: 409).
+      // Answer once the run holds its claim (or could not get it: 409); the work goes on after.
       const row = await Promise.race([firstProgress, job]);
       res.status(202).location(`/api/v1/admin/backfills/${params.resource}`).json(presentBackfill(params.resource, row));
     },

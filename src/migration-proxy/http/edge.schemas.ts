@@ -41,7 +41,7 @@ export const MergedOrderQuery = MergedPageQuery.extend({
   client_id: z.uuid().optional().describe('Orders of this client: a legacy-born or a native client id'),
 }).strict();
 
-export const MergeCursorSchema = z.object({ a: z.uuid().nullable(), o: z.number().int().min(0).max(1e9) });
+export const MergeCursorSchema = z.object({ a: z.uuid().nullable(), o: z.number().int().min(0).max(100_000_000) });
 
 export const RoutedResourceParams = z.strictObject({ resource: z.enum(['clients', 'orders']) });
 export const RouteModeBody = z.strictObject({ mode: z.enum(ROUTE_MODES) }).meta({ id: 'RouteModeChange' });

@@ -49,6 +49,19 @@ const ReadOnlyInLegacyOnly = (plural: string) =>
     type: 'https://figdesk.dev/problems/route-mode',
   });
 
+const UpstreamProblem = (service: string) =>
+  new HttpProblem(502, 'Bad gateway', `The ${service} service did not answer as it should; the list cannot be merged without it`, { type: 'https://figdesk.dev/problems/upstream' });
+
+/** Our service failing a merge route is a 502: legacy alone cannot say which records migrated. */
+async function withUpstreamProblems<T>(service: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof UpstreamFailed) throw UpstreamProblem(service);
+    throw error;
+  }
+}
+
 const bearerOf = (req: Request) => req.headers.authorization ?? '';
 const requestIdOf = (req: Request) => (req.id === undefined ? undefined : String(req.id));
 
@@ -68,7 +81,8 @@ export function recordRoutes(deps: EdgeDeps): Router {
     const spec = specOf(kind);
     try {
       const view = await legacy.call(`get_${kind}`, (crm, signal) => spec.fetchOne(crm, legacyId, signal));
-      if (view) await cache.putMany(kind, toCached(spec, [view]));
+      // Not awaited: the answer does not wait for the cache (which reports its own failures).
+      if (view) void cache.putMany(kind, toCached(spec, [view]));
       return view;
     } catch (error) {
       if (error instanceof LegacyUnavailable) throw LegacyFailed(kind, error);
@@ -85,7 +99,7 @@ export function recordRoutes(deps: EdgeDeps): Router {
   ) {
     const mode = deps.modes.modeOf(spec.plural);
     const start = query.cursor ? decodeCursor(query.cursor, MergeCursorSchema) : { a: null, o: 0 };
-    const page = await mergedPage<Ours, View>(
+    const page = await withUpstreamProblems(spec.plural, () => mergedPage<Ours, View>(
       {
         ours: mode === 'legacy-only' ? undefined : sources.ours,
         legacy: mode === 'new-only' ? undefined : sources.legacy,
@@ -102,7 +116,7 @@ export function recordRoutes(deps: EdgeDeps): Router {
       },
       { afterId: start.a, legacyOffset: start.o },
       query.limit,
-    );
+    ));
     const fresh = page.items.flatMap((item) => (item.source === 'legacy' && !item.stale ? [item.record] : []));
     return {
       /** Caches what legacy answered; called after the answer went out, so callers do not wait for it. */
@@ -151,8 +165,10 @@ export function recordRoutes(deps: EdgeDeps): Router {
       const answer = await answerMerged(ordersSpec, req, query, {
         ours: ours('order', req, { q: query.q, number: query.number, client_id: query.client_id }),
         legacy: fromLegacy,
-        keep: query.client_id === undefined ? undefined : matches,
-        cacheQuery: { text: query.number ?? query.q, tag: clientLegacyId === undefined ? undefined : `client:${clientLegacyId}` },
+        // Legacy's own search covers number and q, its list of a client's orders does not; the
+        // cache's search covers q only. One filter makes all three agree.
+        keep: matches,
+        cacheQuery: { text: query.q, tag: clientLegacyId === undefined ? undefined : `client:${clientLegacyId}` },
       });
       res.json(answer.body);
       await answer.remember();
@@ -194,7 +210,7 @@ export function recordRoutes(deps: EdgeDeps): Router {
           await deps.migrator.migrate(kind, legacyId, 'lazy');
         } catch (error) {
           if (error instanceof LegacyUnavailable) throw LegacyFailed(kind, error);
-          if (error instanceof UpstreamFailed) throw new HttpProblem(502, 'Bad gateway', `Migrating ${kind} ${legacyId} failed: ${error.message}`, { type: 'https://figdesk.dev/problems/upstream' });
+          if (error instanceof UpstreamFailed) throw new HttpProblem(502, 'Bad gateway', `Our ${plural} service did not take the copy of legacy ${kind} ${legacyId}; nothing was changed`, { type: 'https://figdesk.dev/problems/migration-failed' });
           throw error;
         }
       }

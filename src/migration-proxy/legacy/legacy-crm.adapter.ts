@@ -119,7 +119,7 @@ export const orderFromLegacy = (order: CrmOrder): LegacyOrderView => ({
 });
 
 /** The body our clients service takes to create the migrated copy. */
-export const clientCopy = (client: LegacyClientView) => ({ name: client.name, phone: client.phone, email: client.email, legacy_id: client.legacy_id });
+export const clientCopy = (client: LegacyClientView) => ({ name: client.name, phone: client.phone, email: client.email, legacy_id: client.legacy_id, created_at: client.created_at });
 
 export const orderCopy = (order: LegacyOrderView) => ({
   client_id: order.client_id,
@@ -128,6 +128,8 @@ export const orderCopy = (order: LegacyOrderView) => ({
   total: order.total,
   currency: order.currency,
   legacy_id: order.legacy_id,
+  created_at: order.created_at,
+  updated_at: order.updated_at,
 });
 
 /** The fields a caller sees, for telling whether legacy changed since the cached copy was served. */
@@ -164,7 +166,8 @@ export function httpLegacyCrm(baseUrl: string): LegacyCrm {
     for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') search.set(key, String(value));
     const url = `${base}${path}${search.size ? `?${search}` : ''}`;
     const response = await request(url, { dispatcher, signal, headers: { accept: 'application/json' } });
-    if (response.statusCode === 404) {
+    // Legacy refuses an id it could never have (too long, say) with 400: for a lookup that is "no such record".
+    if (response.statusCode === 404 || response.statusCode === 400) {
       await response.body.dump();
       return undefined;
     }

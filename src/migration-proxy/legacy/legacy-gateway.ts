@@ -1,7 +1,7 @@
 import CircuitBreaker from 'opossum';
 import type { Logger } from '../../platform/logging/index.js';
 import type { ProxyMetrics } from '../proxy-metrics.js';
-import type { LegacyCrm } from './legacy-crm.adapter.js';
+import { LegacyError, type LegacyCrm } from './legacy-crm.adapter.js';
 
 export type LegacyFailure = 'timeout' | 'error' | 'circuit_open';
 export type LegacyOutcome = 'ok' | LegacyFailure;
@@ -25,6 +25,8 @@ export interface GatewayOptions {
 }
 
 type Operation = <T>(crm: LegacyCrm, signal: AbortSignal) => Promise<T>;
+
+const isRefusal = (error: unknown) => error instanceof LegacyError && error.status !== undefined && error.status >= 400 && error.status < 500;
 
 /** Marks a call that ran out of time, whatever error the client library reported for the abort. */
 class DeadlinePassed extends Error {
@@ -54,6 +56,8 @@ export function legacyGateway(crm: LegacyCrm, options: GatewayOptions, metrics: 
     resetTimeout: options.resetMs,
     rollingCountTimeout: 10_000,
     rollingCountBuckets: 10,
+    // Legacy refusing a request (4xx) is working as it should: not a reason to stop asking it.
+    errorFilter: isRefusal,
   });
   const showState = (state: 'closed' | 'half_open' | 'open') => {
     for (const each of ['closed', 'half_open', 'open'] as const) metrics.breakerState.set({ state: each }, each === state ? 1 : 0);
@@ -83,7 +87,7 @@ export function legacyGateway(crm: LegacyCrm, options: GatewayOptions, metrics: 
       return result;
     } catch (error) {
       const outcome: LegacyFailure = (error as { code?: string }).code === 'EOPENBREAKER' ? 'circuit_open' : error instanceof DeadlinePassed ? 'timeout' : 'error';
-      if (outcome !== 'circuit_open' && ++failuresInARow >= options.minCalls && breaker.closed) breaker.open();
+      if (outcome !== 'circuit_open' && !isRefusal(error) && ++failuresInARow >= options.minCalls && breaker.closed) breaker.open();
       end({ outcome });
       if (outcome === 'error') logger.warn({ err: error, operation }, 'legacy call failed');
       throw new LegacyUnavailable(outcome, { cause: error });

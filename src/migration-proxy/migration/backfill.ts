@@ -7,6 +7,7 @@ import { LegacyUnavailable, type LegacyGateway } from '../legacy/legacy-gateway.
 import type { LegacyRange } from '../legacy/legacy-crm.adapter.js';
 import type { LegacyView } from '../resources.js';
 import type { RoutedResource } from '../routing/route-modes.js';
+import { UpstreamFailed } from '../upstream/service-client.js';
 import type { Migrator } from './migrator.js';
 
 export interface BackfillRow {
@@ -38,6 +39,7 @@ export interface BackfillDeps {
 }
 
 const PAGE = 100;
+const OVERLAP = 20;
 const table = (db: Db) => db.withSchema('migration').table('backfills');
 const kindOf = (resource: RoutedResource): 'client' | 'order' => (resource === 'clients' ? 'client' : 'order');
 
@@ -86,6 +88,7 @@ export async function runBackfill(deps: BackfillDeps, resource: RoutedResource, 
   const leaseMs = deps.leaseMs ?? 30_000;
   const kind = kindOf(resource);
   let row = await claimBackfill(deps.db, resource, owner, { leaseMs, takeOver: options.takeOver });
+  deps.onProgress?.(row);
   const save = async (changes: Partial<BackfillRow>) => {
     const [updated] = await table(deps.db).where({ resource, owner }).update({ ...changes, heartbeat_at: deps.db.fn.now() }).returning('*');
     // Another run took over (this one was presumed dead): stop without touching its progress.
@@ -93,16 +96,22 @@ export async function runBackfill(deps: BackfillDeps, resource: RoutedResource, 
     row = updated as BackfillRow;
     deps.onProgress?.(row);
   };
+  const retry = <T>(run: () => Promise<T>) => withRetry(deps, run, () => save({}), options.signal);
   const interval = 1000 / deps.rate;
   let nextAt = performance.now();
+  // Legacy pages by position only. Reading again a little before where the last run stopped,
+  // and skipping what it finished (by legacy id), survives records deleted from legacy meanwhile.
+  // Whole pages: a window across two of legacy's pages would cost two requests.
+  let offset = Math.floor(Math.max(0, row.seen - OVERLAP) / PAGE) * PAGE;
   deps.logger.info({ resource, resumeAfter: row.after_legacy_id, seen: row.seen }, 'back-fill started');
   try {
     for (;;) {
       options.signal?.throwIfAborted();
-      const window = { offset: row.seen, count: PAGE };
-      const page = await withRetry(deps, () => deps.legacy.call<LegacyRange<LegacyView>>(`backfill_${resource}`, (crm, signal) =>
+      const window = { offset, count: PAGE };
+      const page = await retry(() => deps.legacy.call<LegacyRange<LegacyView>>(`backfill_${resource}`, (crm, signal) =>
         resource === 'clients' ? crm.searchClients(window, signal) : crm.searchOrders(window, signal),
-      ), options.signal);
+      ));
+      offset += page.items.length;
       if (row.total !== page.total) await save({ total: page.total });
       for (const record of page.items) {
         options.signal?.throwIfAborted();
@@ -113,40 +122,60 @@ export async function runBackfill(deps: BackfillDeps, resource: RoutedResource, 
           if (wait > 0) await sleep(wait, undefined, { signal: options.signal });
           nextAt = Math.max(nextAt + interval, performance.now());
           try {
-            await withRetry(deps, () => deps.migrator.migrate(kind, record.legacy_id, 'backfill'), options.signal);
-            migrated++;
+            const done = await retry(() => deps.migrator.migrate(kind, record.legacy_id, 'backfill'));
+            await failures(deps.db).where({ resource: kind, legacy_id: record.legacy_id }).delete();
+            if (done.copiedNow) migrated++;
           } catch (error) {
-            // One record legacy cannot give (an order of a vanished customer) must not stop the run.
-            if (!(error instanceof HttpProblem) || error.status !== 404) throw error;
-            deps.logger.warn({ resource, legacyId: record.legacy_id, err: error }, 'back-fill skipped a record legacy cannot provide');
+            // One record that cannot move (legacy lost it, or our service refuses its data) must
+            // not stop the run: it is written down for the operator, and the next run retries it.
+            const reason = refusalOf(error);
+            if (!reason) throw error;
+            deps.logger.warn({ resource, legacyId: record.legacy_id, reason }, 'back-fill could not migrate a record');
+            await failures(deps.db).insert({ resource: kind, legacy_id: record.legacy_id, reason, failed_at: new Date() }).onConflict(['resource', 'legacy_id']).merge();
             failed++;
           }
         }
         await save({ after_legacy_id: record.legacy_id, seen: row.seen + 1, migrated, failed });
       }
-      if (page.items.length < PAGE) break;
+      if (page.items.length < PAGE || offset >= page.total) break;
     }
     await save({ state: 'finished', finished_at: new Date(), owner: null });
     deps.logger.info({ resource, migrated: row.migrated, failed: row.failed }, 'back-fill finished');
     return row;
   } catch (error) {
-    if (!options.signal?.aborted) {
-      await table(deps.db).where({ resource, owner }).update({ state: 'failed', error: (error as Error).message.slice(0, 1000) }).catch(() => undefined);
-      deps.logger.error({ err: error, resource }, 'back-fill failed; run it again to resume');
-    }
+    // Stopped on purpose, it gives its claim up so the next start need not wait out the lease.
+    const stopped = options.signal?.aborted === true;
+    await table(deps.db)
+      .where({ resource, owner })
+      .update({ state: 'failed', owner: null, error: stopped ? 'stopped before the end; start it again to resume' : (error as Error).message.slice(0, 1000) })
+      .catch(() => undefined);
+    if (!stopped) deps.logger.error({ err: error, resource }, 'back-fill failed; run it again to resume');
     throw error;
   }
 }
 
-/** Legacy down or a record being copied by another proxy: wait and try again, a back-fill has time. */
-async function withRetry<T>(deps: BackfillDeps, run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+const failures = (db: Db) => db.withSchema('migration').table('backfill_failures');
+
+/** Why a record cannot move, when that is the record's problem rather than a passing fault. */
+function refusalOf(error: unknown): string | undefined {
+  if (error instanceof HttpProblem && error.status === 404) return error.detail ?? 'legacy has no such record';
+  if (error instanceof UpstreamFailed && error.status !== undefined && error.status >= 400 && error.status < 500) return error.message;
+  return undefined;
+}
+
+/** Legacy down, our service failing or a record copied by another proxy: wait and try again, a back-fill has time. */
+async function withRetry<T>(deps: BackfillDeps, run: () => Promise<T>, heartbeat: () => Promise<void>, signal?: AbortSignal): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await run();
     } catch (error) {
-      const transient = error instanceof LegacyUnavailable || (error instanceof HttpProblem && error.status === 503);
+      const transient =
+        error instanceof LegacyUnavailable ||
+        (error instanceof HttpProblem && error.status === 503) ||
+        (error instanceof UpstreamFailed && (error.status === undefined || error.status >= 500));
       if (!transient || attempt >= 60) throw error;
-      deps.logger.warn({ err: error, attempt }, 'back-fill waits for legacy');
+      deps.logger.warn({ err: error, attempt }, 'back-fill waits before trying again');
+      await heartbeat();
       await sleep(Math.min(250 * 2 ** attempt, 5_000), undefined, { signal });
     }
   }

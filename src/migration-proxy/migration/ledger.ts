@@ -47,6 +47,22 @@ export async function completeCopy(db: Db, key: { resource: Resource; legacyId: 
   return changed === 1;
 }
 
+/**
+ * Records a copy known to exist whatever became of this claim (it expired and the taker gave up,
+ * say): the ledger must not miss a record our service holds. True when this call recorded it.
+ */
+export async function recordMigrated(db: Db, row: { resource: Resource; legacyId: number; newId: string; how: How }, divergentFields: string[]): Promise<boolean> {
+  const { rows } = await db.raw<{ rows: unknown[] }>(
+    `insert into migration.ledger (resource, legacy_id, new_id, state, how, claimed_at, migrated_at, divergent_fields)
+     values (?, ?, ?, 'migrated', ?, now(), now(), ?)
+     on conflict (resource, legacy_id) do update set state = 'migrated', migrated_at = now(), claim = null, divergent_fields = excluded.divergent_fields
+       where ledger.state = 'copying'
+     returning legacy_id`,
+    [row.resource, row.legacyId, row.newId, row.how, divergentFields],
+  );
+  return rows.length === 1;
+}
+
 /** Gives a claim back after a failed copy, so the next edit tries again at once. */
 export async function releaseCopy(db: Db, key: { resource: Resource; legacyId: number; claim: string }): Promise<void> {
   await ledger(db).where({ resource: key.resource, legacy_id: key.legacyId, claim: key.claim, state: 'copying' }).delete();

@@ -10,7 +10,7 @@ import type { LegacyGateway } from '../legacy/legacy-gateway.js';
 import type { ProxyMetrics } from '../proxy-metrics.js';
 import { specOf, type LegacyView } from '../resources.js';
 import { UpstreamFailed, type ServiceClient } from '../upstream/service-client.js';
-import { claimCopy, completeCopy, findEntry, releaseCopy, type How } from './ledger.js';
+import { claimCopy, completeCopy, findEntry, recordMigrated, releaseCopy, type How } from './ledger.js';
 
 export interface MigratorDeps {
   db: Db;
@@ -101,7 +101,8 @@ export function createMigrator(deps: MigratorDeps) {
       if ('client_legacy_id' in fresh) await migrate('client', fresh.client_legacy_id, how);
       const divergent = await divergentFields(kind, legacyId, fresh);
       await writeCopy(kind, newId, spec.copyOf(fresh));
-      const completed = await completeCopy(deps.db, key, divergent);
+      // Our claim may have expired and been taken over meanwhile; the copy exists either way.
+      const completed = (await completeCopy(deps.db, key, divergent)) || (await recordMigrated(deps.db, { resource: kind, legacyId, newId, how }, divergent));
       if (completed) {
         deps.metrics.recordsMigrated.inc({ resource: kind, how });
         for (const field of divergent) deps.metrics.divergence.inc({ resource: kind, field });
@@ -131,9 +132,10 @@ export function createMigrator(deps: MigratorDeps) {
     // 409: a holder that died before completing the ledger left the copy; it is the same record.
     if (created.status === 409) {
       const existing = await service.call<{ legacy_id?: number }>('GET', `${path}/${newId}`, authorization);
-      if (existing.status === 200) return;
+      if (existing.status === 200 && existing.body.legacy_id === (body as { legacy_id: number }).legacy_id) return;
     }
-    throw new UpstreamFailed(service.name, `creating the copy of ${newId} answered ${created.status}: ${JSON.stringify(created.body).slice(0, 300)}`);
+    deps.logger.warn({ resource: kind, newId, status: created.status, answer: created.body }, 'our service refused a migrated copy');
+    throw new UpstreamFailed(service.name, `creating the copy of ${newId} answered ${created.status}`, { status: created.status });
   }
 
   /** Known here to be migrated, without asking the ledger (false means: ask). */

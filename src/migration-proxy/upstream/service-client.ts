@@ -8,9 +8,12 @@ export interface UpstreamAnswer<T = unknown> {
 
 /** Our service failed to answer a merge route: the edge says 502, it cannot merge without it. */
 export class UpstreamFailed extends Error {
-  constructor(readonly service: string, message: string, options?: { cause?: unknown }) {
+  /** The service's status when it answered; undefined when it did not. */
+  readonly status?: number;
+  constructor(readonly service: string, message: string, options?: { cause?: unknown; status?: number }) {
     super(`${service}: ${message}`, options);
     this.name = 'UpstreamFailed';
+    this.status = options?.status;
   }
 }
 
@@ -54,7 +57,7 @@ export function serviceClient(name: string, baseUrl: string, timeoutMs = 10_000)
     /** A page of the service's own list in id order, after `afterId`. */
     async listAfter<T>(path: string, query: Record<string, string | number | undefined>, afterId: string | null, limit: number, authorization: string, requestId?: string): Promise<Page<T>> {
       const answer = await call<Page<T>>('GET', path, authorization, { query: { ...query, limit, cursor: afterId ? encodeCursor(afterId) : undefined }, requestId });
-      if (answer.status !== 200) throw new UpstreamFailed(name, `GET ${path} answered ${answer.status}`);
+      if (answer.status !== 200) throw new UpstreamFailed(name, `GET ${path} answered ${answer.status}`, { status: answer.status });
       return answer.body;
     },
     close: () => dispatcher.close(),

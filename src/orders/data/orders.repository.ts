@@ -26,6 +26,8 @@ export interface NewOrderRow {
   currency: string;
   legacy_id: number | null;
   created_at: Date;
+  /** Defaults to created_at. */
+  updated_at?: Date;
 }
 
 const COLUMNS = ['id', 'number', 'client_id', 'status', 'total', 'currency', 'legacy_id', 'version', 'created_at', 'updated_at'];
@@ -58,7 +60,7 @@ export async function findOrder(db: Db, id: string): Promise<OrderRow | undefine
 /** Native orders are numbered ORD-000001…; a duplicate number, id or legacy id is 23505 (409). */
 export async function insertOrder(db: Db, row: NewOrderRow): Promise<OrderRow> {
   const number = row.number ?? db.raw("(select 'ORD-' || lpad(n::text, greatest(6, length(n::text)), '0') from (select nextval('orders.order_number_seq') as n) next)");
-  const [stored] = await table(db).insert({ ...row, number, updated_at: row.created_at }).returning(COLUMNS);
+  const [stored] = await table(db).insert({ ...row, number, updated_at: row.updated_at ?? row.created_at }).returning(COLUMNS);
   return stored as OrderRow;
 }
 

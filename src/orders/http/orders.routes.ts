@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
+import { assertRole } from '../../platform/auth/index.js';
 import type { Api } from '../../platform/http/index.js';
 import { decodeCursor, etagOf, IfMatch, NotFound, requiredVersion, toPage, unchangedBecause } from '../../platform/http/index.js';
 import { legacyPublicId } from '../../platform/ids/legacy-public-id.js';
@@ -41,10 +42,13 @@ export function orderRoutes(api: Api, db: { primary: Db; replica: Db }, clock: (
   );
 
   api.add(
-    { method: 'post', path: '/api/v1/orders', summary: 'Create an order (with legacy_id: the migrated copy of a legacy order)', tags, access: ['agent'], body: CreateOrder, responses: { 201: { description: 'Created', schema: OrderSchema, headers: { Location: 'URL of the order', ETag: 'Version for If-Match' } }, 409: { description: 'The number is taken, or that legacy order has a copy already' } } },
-    async ({ body }, _req, res) => {
+    { method: 'post', path: '/api/v1/orders', summary: 'Create an order (with legacy_id: the migrated copy of a legacy order)', tags, access: ['agent'], body: CreateOrder, responses: { 201: { description: 'Created', schema: OrderSchema, headers: { Location: 'URL of the order', ETag: 'Version for If-Match' } }, 403: { description: 'number, legacy_id or timestamps without the migrator role' }, 409: { description: 'The number is taken, or that legacy order has a copy already' } } },
+    async ({ body, user }, _req, res) => {
+      // A legacy number or id would let a caller claim (or block) a legacy order's migration.
+      if (body.legacy_id !== undefined || body.number !== undefined || body.created_at !== undefined || body.updated_at !== undefined) assertRole(user, ['migrator']);
       const id = body.legacy_id === undefined ? uuidv7() : legacyPublicId('order', body.legacy_id);
-      const order = await insertOrder(db.primary, { id, number: body.number, client_id: body.client_id, status: body.status, total: body.total, currency: body.currency, legacy_id: body.legacy_id ?? null, created_at: clock() });
+      const createdAt = body.created_at ? new Date(body.created_at) : clock();
+      const order = await insertOrder(db.primary, { id, number: body.number, client_id: body.client_id, status: body.status, total: body.total, currency: body.currency, legacy_id: body.legacy_id ?? null, created_at: createdAt, updated_at: body.updated_at ? new Date(body.updated_at) : createdAt });
       res.status(201).location(`/api/v1/orders/${order.id}`).set('ETag', etagOf(order)).json(presentOrder(order));
     },
   );

@@ -11,11 +11,13 @@ export const OrderRef = z.strictObject({ id: z.uuid({ error: 'Expected an order 
 export const CreateOrder = z
   .strictObject({
     client_id: z.uuid().describe('Public id of the client, as the proxy hands it out'),
-    number: OrderNumber.optional().describe('Given by the legacy system for migrated orders; ORD-000123 otherwise'),
+    number: OrderNumber.optional().describe('Migration proxy only: the legacy order number; ORD-000123 otherwise'),
     status: OrderStatus.default('open'),
     total: Money,
     currency: Currency.default('EUR'),
-    legacy_id: legacyId.optional().describe('Set by the migration proxy when it migrates a legacy order'),
+    legacy_id: legacyId.optional().describe('Migration proxy only (role migrator): the legacy order this copies'),
+    created_at: z.iso.datetime({ offset: true }).optional().describe('Migration proxy only: when legacy created the order'),
+    updated_at: z.iso.datetime({ offset: true }).optional().describe('Migration proxy only: when legacy last changed the order'),
   })
   .meta({ id: 'CreateOrder' });
 

@@ -2,7 +2,8 @@ import type { RequestHandler } from 'express';
 import { Forbidden, Unauthorized, ServiceUnavailable } from '../http/problem.js';
 import { IdentityProviderUnavailable, InvalidToken, type AuthUser } from './token-verifier.js';
 
-export type Role = 'agent' | 'manager' | 'admin' | 'intake';
+/** `migrator` is the migration proxy's service account: it alone writes migrated copies' legacy fields. */
+export type Role = 'agent' | 'manager' | 'admin' | 'intake' | 'migrator';
 export type Verify = (token: string) => Promise<AuthUser>;
 
 declare module 'express-serve-static-core' {

@@ -47,7 +47,7 @@ describe('service-account tokens by the client credentials grant', () => {
     expect({ username: user.username, clientId: user.clientId, roles: [...user.roles] }).toEqual({
       username: 'service-account-helpdesk-migration',
       clientId: 'helpdesk-migration',
-      roles: ['agent'],
+      roles: ['agent', 'migrator'],
     });
   });
 
@@ -119,7 +119,7 @@ describe('service-account tokens from the development identity provider', () => 
     expect({ username: user.username, clientId: user.clientId, roles: [...user.roles] }).toEqual({
       username: 'service-account-helpdesk-migration',
       clientId: 'helpdesk-migration',
-      roles: ['agent'],
+      roles: ['agent', 'migrator'],
     });
   });
 });

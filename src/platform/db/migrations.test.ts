@@ -21,7 +21,7 @@ describe('migrations', () => {
     expect(await tables('incidents')).toEqual(['comments', 'history', 'incidents', 'knex_migrations', 'knex_migrations_lock', 'outbox', 'problems']);
     expect(await tables('clients')).toEqual(['clients', 'knex_migrations', 'knex_migrations_lock']);
     expect(await tables('orders')).toEqual(['knex_migrations', 'knex_migrations_lock', 'orders']);
-    expect(await tables('migration')).toEqual(['backfills', 'knex_migrations', 'knex_migrations_lock', 'ledger', 'route_modes']);
+    expect(await tables('migration')).toEqual(['backfill_failures', 'backfills', 'knex_migrations', 'knex_migrations_lock', 'ledger', 'route_modes']);
 
     for (const [schema, migrations] of Object.entries(schemaMigrations)) {
       await rollbackSchema(db.knex, schema, migrations, { all: true });
