@@ -123,6 +123,8 @@ const row = (name: string, result: Cannon, ceiling?: number) =>
 const loadRow = (name: string, result: LoadResult) => `| ${name} | ${ms(result.p50)} | ${ms(result.p95)} | ${ms(result.p99)} | ${Math.round(result.perSecond)} | ${result.errors} |`;
 
 async function main(): Promise<void> {
+  const taken = await Promise.all([BENCH_PORTS.proxy, BENCH_PORTS.idp, PORTS.proxy, PORTS.clients, PORTS.legacy, NGINX_PORT].map(async (port) => ((await fetch(at(port)).then(() => true, () => false)) ? port : undefined)));
+  if (taken.some(Boolean)) throw new Error(`ports ${taken.filter(Boolean).join(', ')} are taken: is an earlier run still going?`);
   await freshDatabase();
   const redis = await redisUrl();
   const system = await startSystemProcess(benchUrl, { LEGACY_CRM_CUSTOMERS: '100', LEGACY_CRM_ORDERS: '100' });
@@ -183,9 +185,17 @@ async function main(): Promise<void> {
       await pool.close();
       return result;
     };
-    const direct500 = await fixedRate(at(PORTS.clients));
-    const edge500 = await fixedRate(at(PORTS.proxy));
-    console.log(`at 500 req/s: direct p99 ${ms(direct500.p99)}, edge p99 ${ms(edge500.p99)}`);
+    // Tails on a shared 2-core machine drift from one minute to the next: direct and edge are
+    // measured in turns, three times, and the middle of the three differences is the figure.
+    const rounds: { direct: LoadResult; edge: LoadResult }[] = [];
+    for (let round = 0; round < 3; round++) {
+      const direct = await fixedRate(at(PORTS.clients));
+      const edge = await fixedRate(at(PORTS.proxy));
+      rounds.push({ direct, edge });
+      console.log(`at 500 req/s, round ${round + 1}: direct p99 ${ms(direct.p99)}, edge p99 ${ms(edge.p99)}`);
+    }
+    const added = (round: { direct: LoadResult; edge: LoadResult }) => round.edge.p99 - round.direct.p99;
+    const medianAdded = rounds.map(added).sort((a, b) => a - b)[1] as number;
 
     // 2. Merged search, legacy at 50 ms.
     const sample = (await (await fetch(`${at(PORTS.legacy)}/crm/customers?page=1&size=100`)).json()) as { items: { fullName: string }[] };
@@ -209,12 +219,19 @@ async function main(): Promise<void> {
         }),
     };
     for (const task of Object.values(searches)) await runLoad({ concurrency: 4, durationMs: 2_000, task });
-    const search = {
-      legacy: await runLoad({ concurrency: 4, durationMs: SECONDS * 1000, task: searches.legacy }),
-      clients: await runLoad({ concurrency: 4, durationMs: SECONDS * 1000, task: searches.clients }),
-      edge: await runLoad({ concurrency: 4, durationMs: SECONDS * 1000, task: searches.edge }),
-    };
-    console.log(`merged search p95 ${ms(search.edge.p95)}; legacy ${ms(search.legacy.p95)}, clients ${ms(search.clients.p95)}`);
+    // In turns, three rounds; the round with the middle margin is the figure (see the 500 req/s case).
+    const searchRounds: Record<keyof typeof searches, LoadResult>[] = [];
+    for (let round = 0; round < 3; round++) {
+      searchRounds.push({
+        legacy: await runLoad({ concurrency: 4, durationMs: SECONDS * 1000, task: searches.legacy }),
+        clients: await runLoad({ concurrency: 4, durationMs: SECONDS * 1000, task: searches.clients }),
+        edge: await runLoad({ concurrency: 4, durationMs: SECONDS * 1000, task: searches.edge }),
+      });
+      const last = searchRounds[round] as Record<keyof typeof searches, LoadResult>;
+      console.log(`merged search, round ${round + 1}: p95 ${ms(last.edge.p95)}; legacy ${ms(last.legacy.p95)}, clients ${ms(last.clients.p95)}`);
+    }
+    const margin = (round: Record<keyof typeof searches, LoadResult>) => Math.max(round.legacy.p95, round.clients.p95) + 5 - round.edge.p95;
+    const search = [...searchRounds].sort((a, b) => margin(a) - margin(b))[1] as Record<keyof typeof searches, LoadResult>;
 
     // 3. Legacy hung.
     await legacyFaults({ latencyMs: 0, hang: true });
@@ -252,9 +269,23 @@ ${targets.map(([name]) => row(name, throughput[name] as Cannon, name === 'client
 
 Target ≥ 40 % of nginx: **${Math.round((100 * edge.perSecond) / nginx.perSecond)} %** — ${edge.perSecond >= 0.4 * nginx.perSecond ? 'met' : 'not met'}.
 
-At a fixed 500 req/s (open loop, evenly spaced): direct p50 ${ms(direct500.p50)} / p99 ${ms(direct500.p99)}, through the edge p50 ${ms(edge500.p50)} / p99 ${ms(edge500.p99)}; added at p99 **${ms(edge500.p99 - direct500.p99)}** (target ≤ 2 ms: ${edge500.p99 - direct500.p99 <= 2 ? 'met' : 'not met'}).
+At a fixed 500 req/s (open loop, evenly spaced; direct and edge in turns, three rounds of ${SECONDS} s):
+
+| round | direct p50 | direct p99 | edge p50 | edge p99 | added at p99 |
+|---|---|---|---|---|---|
+${rounds.map((round, index) => `| ${index + 1} | ${ms(round.direct.p50)} | ${ms(round.direct.p99)} | ${ms(round.edge.p50)} | ${ms(round.edge.p99)} | ${ms(added(round))} |`).join('\n')}
+
+Added at p99, middle round: **${ms(medianAdded)}** (target ≤ 2 ms: ${medianAdded <= 2 ? 'met' : 'not met'}).
 
 ### Merged search, legacy at 50 ms, 1,000,000 legacy customers, 20,000 of ours (4 callers, "${name}", 50 per page)
+
+Three rounds of ${SECONDS} s each, the three sources in turns:
+
+| round | legacy p95 | ours p95 | edge p50 | edge p95 | budget: max + 5 ms |
+|---|---|---|---|---|---|
+${searchRounds.map((round, index) => `| ${index + 1} | ${ms(round.legacy.p95)} | ${ms(round.clients.p95)} | ${ms(round.edge.p50)} | ${ms(round.edge.p95)} | ${ms(Math.max(round.legacy.p95, round.clients.p95) + 5)} |`).join('\n')}
+
+The middle round in full:
 
 | asked | p50 | p95 | p99 | req/s | errors |
 |---|---|---|---|---|---|

@@ -23,10 +23,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'pr
  * (legacy-only records, other routes, query strings) goes on to Express.
  */
 export function fastRecordReads(deps: { verify: Verify; modes: RouteModes; migrator: Migrator; upstreams: Record<LegacyKind, string>; metrics: Metrics; logger: Logger }) {
-  const pools = {
-    client: new Pool(deps.upstreams.client, { connections: 64, keepAliveTimeout: 30_000 }),
-    order: new Pool(deps.upstreams.order, { connections: 64, keepAliveTimeout: 30_000 }),
-  };
+  // The pool's own timeouts, not a timer per request.
+  const options = { connections: 64, keepAliveTimeout: 30_000, headersTimeout: 30_000, bodyTimeout: 30_000 };
+  const pools = { client: new Pool(deps.upstreams.client, options), order: new Pool(deps.upstreams.order, options) };
 
   function handle(req: IncomingMessage, res: ServerResponse): boolean {
     if (req.method !== 'GET') return false;
@@ -63,7 +62,6 @@ export function fastRecordReads(deps: { verify: Verify; modes: RouteModes; migra
           'x-request-id': requestId,
           'x-forwarded-for': req.socket.remoteAddress ?? '',
         },
-        signal: AbortSignal.timeout(30_000),
       });
       const headers: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(upstream.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;

@@ -7,13 +7,16 @@ import type { ResilientCache } from '../cache/resilient-cache.js';
 import type { LegacyOrderView, LegacyRange } from '../legacy/legacy-crm.adapter.js';
 import { LegacyUnavailable, type LegacyGateway } from '../legacy/legacy-gateway.js';
 import { mergedPage, type MergedItem, type MergeSources } from '../merge/merged-page.js';
-import { migratedAmong } from '../migration/ledger.js';
+import { migratedAmong, migratedFrom } from '../migration/ledger.js';
 import type { Migrator } from '../migration/migrator.js';
 import { clientsSpec, ordersSpec, specOf, type LegacyView, type ResourceSpec } from '../resources.js';
 import type { RouteModes } from '../routing/route-modes.js';
 import { UpstreamFailed, type ServiceClient } from '../upstream/service-client.js';
 import type { Db } from '../../platform/db/index.js';
 import { MergeCursorSchema, MergedClientPage, MergedClientQuery, MergedOrderPage, MergedOrderQuery } from './edge.schemas.js';
+
+/** How many migrated ids after the cursor are fetched ahead, beside the call to legacy. */
+const LEDGER_AHEAD = 500;
 
 export interface EdgeDeps {
   /** Legacy's deadline: the cache is asked a little before it passes. */
@@ -90,6 +93,32 @@ export function recordRoutes(deps: EdgeDeps): Router {
     }
   }
 
+  /**
+   * Which legacy ids migrated. The ledger is asked at once, in parallel with legacy, for the
+   * migrated ids just after the cursor; when legacy's answer falls inside what that returned, no
+   * second question waits on legacy's answer. Otherwise (a dense ledger, a later round) it is
+   * asked for exactly the ids legacy returned.
+   */
+  function migratedLookup(kind: LegacyKind, afterId: string | null) {
+    const afterLegacyId = afterId === null ? 0 : legacyIdOf(kind, afterId);
+    const ahead = afterLegacyId === undefined ? undefined : migratedFrom(deps.db, kind, afterLegacyId, LEDGER_AHEAD);
+    ahead?.catch(() => undefined);
+    let first = true;
+    return async (ids: number[]): Promise<Map<number, Date>> => {
+      const useAhead = first && ahead !== undefined;
+      first = false;
+      if (useAhead && ids.length > 0) {
+        const rows = await ahead;
+        const last = rows[rows.length - 1]?.legacy_id ?? 0;
+        if (rows.length < LEDGER_AHEAD || last >= Math.max(...ids)) {
+          const wanted = new Set(ids);
+          return new Map(rows.filter((row) => wanted.has(row.legacy_id)).map((row) => [row.legacy_id, row.migrated_at]));
+        }
+      }
+      return migratedAmong(deps.db, kind, ids);
+    };
+  }
+
   /** The parts every merged list shares: mode, ledger, cache fallback, and the answer's shape. */
   async function answerMerged<View extends LegacyView>(
     spec: ResourceSpec<View>,
@@ -103,7 +132,7 @@ export function recordRoutes(deps: EdgeDeps): Router {
       {
         ours: mode === 'legacy-only' ? undefined : sources.ours,
         legacy: mode === 'new-only' ? undefined : sources.legacy,
-        migrated: mode === 'merge' ? (ids) => migratedAmong(deps.db, spec.kind, ids) : undefined,
+        migrated: mode === 'merge' ? migratedLookup(spec.kind, start.a) : undefined,
         keep: sources.keep,
         cachedAfterMs: Math.max(0, deps.legacyTimeoutMs - 50),
         cached: async (afterId, count) => {

@@ -78,6 +78,11 @@ export async function migratedAmong(db: Db, resource: Resource, legacyIds: numbe
   return new Map(rows.map((row) => [row.legacy_id, row.migrated_at]));
 }
 
+/** The first `limit` migrated legacy ids after `afterLegacyId`, in order, with when. */
+export async function migratedFrom(db: Db, resource: Resource, afterLegacyId: number, limit: number): Promise<{ legacy_id: number; migrated_at: Date }[]> {
+  return ledger(db).select('legacy_id', 'migrated_at').where({ resource, state: 'migrated' }).where('legacy_id', '>', afterLegacyId).orderBy('legacy_id').limit(limit);
+}
+
 /** Migrated records per resource and how, for the progress gauge. */
 export async function migratedCounts(db: Db): Promise<{ resource: Resource; how: How; count: number }[]> {
   return ledger(db).select('resource', 'how').count<{ resource: Resource; how: How; count: number }[]>({ count: '*' }).where({ state: 'migrated' }).groupBy('resource', 'how');
