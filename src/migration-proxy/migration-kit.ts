@@ -32,7 +32,8 @@ export async function migrationKit(config: Config, db: Db, logger: Logger, metri
     proxyMetrics,
     logger,
   );
-  const cache = resilientCache(await legacyCacheFrom(config), proxyMetrics, logger);
+  // Rewritten at half its life at the latest, so a record shown often never drops out of the cache.
+  const cache = resilientCache(await legacyCacheFrom(config), proxyMetrics, logger, { rewriteAfterMs: Math.floor(config.LEGACY_CACHE_TTL / 2) });
   const services = { client: serviceClient('clients', urls.clients), order: serviceClient('orders', urls.orders) };
   const tokens = serviceTokenFromConfig(config);
   const migrator = createMigrator({ db, legacy, cache, services, serviceToken: () => tokens.token(), metrics: proxyMetrics, logger, leaseMs: config.MIGRATION_CLAIM_LEASE_MS });

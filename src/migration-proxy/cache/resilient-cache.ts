@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Logger } from '../../platform/logging/index.js';
 import type { ProxyMetrics } from '../proxy-metrics.js';
 import type { CachedRecord, CachedResource, CacheSearch, LegacyCache } from './legacy-cache.js';
@@ -26,12 +27,19 @@ function withinBudget<T>(work: Promise<T>): Promise<T> {
  * while it is down no call waits on it, and a PING every PROBE_EVERY_MS finds out when it is
  * back. Metrics and readiness say which state it is in.
  */
-export function resilientCache(cache: LegacyCache, metrics: ProxyMetrics, logger: Logger) {
+export function resilientCache(cache: LegacyCache, metrics: ProxyMetrics, logger: Logger, options: { rewriteAfterMs: number }) {
   let up = true;
+  // A popular search returns the same records again and again: each is written once per
+  // rewriteAfterMs unless it changed, not on every answer (a Redis write indexes every trigram).
+  const written = new LRUCache<string, string>({ max: 100_000, ttl: options.rewriteAfterMs });
+  const keyOf = (resource: CachedResource, legacyId: number) => `${resource}:${legacyId}`;
+  const fingerprint = (record: CachedRecord) => `${record.searchText}\u0000${JSON.stringify(record.value)}`;
   let probedAt = 0;
   metrics.cacheUp.set({ kind: cache.kind }, 1);
   const mark = (working: boolean, error?: unknown) => {
     if (working !== up) {
+      // A cache that was away may have come back empty (a restarted Redis): write everything again.
+      if (working) written.clear();
       if (working) logger.info({ kind: cache.kind }, 'cache of legacy records is back');
       else logger.warn({ err: error, kind: cache.kind }, 'cache of legacy records unreachable: answering without it');
     }
@@ -73,8 +81,18 @@ export function resilientCache(cache: LegacyCache, metrics: ProxyMetrics, logger
     },
     /** Matching cached records; undefined when the cache cannot be asked. */
     search: (resource: CachedResource, query: CacheSearch) => guarded<CachedRecord[] | undefined>(() => cache.search(resource, query), undefined),
-    putMany: (resource: CachedResource, records: CachedRecord[]) => (records.length ? guarded(() => cache.putMany(resource, records), undefined) : Promise.resolve()),
-    delete: (resource: CachedResource, legacyId: number) => guarded(() => cache.delete(resource, legacyId), undefined),
+    async putMany(resource: CachedResource, records: CachedRecord[]): Promise<void> {
+      const changed = records.filter((record) => written.get(keyOf(resource, record.legacyId)) !== fingerprint(record));
+      if (changed.length === 0) return;
+      await guarded(async () => {
+        await cache.putMany(resource, changed);
+        for (const record of changed) written.set(keyOf(resource, record.legacyId), fingerprint(record));
+      }, undefined);
+    },
+    delete(resource: CachedResource, legacyId: number): Promise<void> {
+      written.delete(keyOf(resource, legacyId));
+      return guarded(() => cache.delete(resource, legacyId), undefined);
+    },
     /** Readiness: reported, never required; the edge answers without the cache. */
     check: () =>
       withinBudget(cache.check()).then(
