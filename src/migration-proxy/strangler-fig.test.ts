@@ -110,6 +110,26 @@ describe('the migration proxy: clients and orders from legacy and from our servi
     expect(metrics.text).toMatch(/records_migrated_total\{resource="client",how="lazy"[^}]*\} [1-9]/);
   });
 
+  it('a legacy record\'s ETag names legacy\'s last change: an edit on a read that legacy has overtaken is a 412, and changes nothing', async () => {
+    const id = legacyPublicId('client', 100_070);
+    const { headers: read } = await agent.getClient(id).expect(200);
+    expect(read.etag).toMatch(/^"legacy-\d+"$/);
+    await s.legacy.changeCustomer(100_070, { fullName: 'Renamed In Legacy' });
+    const stale = await request(t.edge).patch(`/api/v1/clients/${id}`).set('Authorization', `Bearer ${await s.token(['agent'])}`).set('If-Match', read.etag as string).send({ name: 'Lost Update' }).expect(412);
+    expect(stale.body.type).toBe('https://figdesk.dev/problems/stale-version');
+    const { body: now, headers: fresh } = await agent.getClient(id).expect(200);
+    expect(now).toMatchObject({ name: 'Renamed In Legacy', version: 1 });
+    await request(t.edge).patch(`/api/v1/clients/${id}`).set('Authorization', `Bearer ${await s.token(['agent'])}`).set('If-Match', fresh.etag as string).send({ name: 'Edited On A Fresh Read' }).expect(200);
+
+    // A read legacy has not overtaken edits as it is.
+    const other = legacyPublicId('client', 100_071);
+    const { headers: otherRead } = await agent.getClient(other).expect(200);
+    const edited = await request(t.edge).patch(`/api/v1/clients/${other}`).set('Authorization', `Bearer ${await s.token(['agent'])}`).set('If-Match', otherRead.etag as string).send({ name: 'Edited On A Legacy Read' }).expect(200);
+    expect(edited.body).toMatchObject({ name: 'Edited On A Legacy Read', version: 2 });
+    // Its legacy ETag does not fit any more: the copy moved on.
+    await request(t.edge).patch(`/api/v1/clients/${other}`).set('Authorization', `Bearer ${await s.token(['agent'])}`).set('If-Match', otherRead.etag as string).send({ name: 'Again' }).expect(412);
+  });
+
   it('reads a legacy-only record by its public id, and the same id after migration from our service', async () => {
     const id = legacyPublicId('client', 100_040);
     const before = await agent.getClient(id).expect(200);

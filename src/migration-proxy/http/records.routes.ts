@@ -1,6 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { requireRole, type Verify } from '../../platform/auth/index.js';
-import { decodeCursor, encodeCursor, HttpProblem, NotFound, type Api } from '../../platform/http/index.js';
+import { decodeCursor, encodeCursor, HttpProblem, NotFound, PreconditionFailed, type Api } from '../../platform/http/index.js';
 import { legacyIdOf, type LegacyKind } from '../../platform/ids/legacy-public-id.js';
 import type { CachedRecord } from '../cache/legacy-cache.js';
 import type { ResilientCache } from '../cache/resilient-cache.js';
@@ -65,6 +65,13 @@ async function withUpstreamProblems<T>(service: string, run: () => Promise<T>): 
   }
 }
 
+/**
+ * A legacy record's ETag names legacy's last change, so an edit made on an old read is refused
+ * (412) when legacy changed the record meanwhile, as our own versions do for our records.
+ */
+const LEGACY_ETAG = /^"legacy-(\d{1,15})"$/;
+const legacyEtag = (view: LegacyView) => `"legacy-${Date.parse(view.updated_at)}"`;
+
 const bearerOf = (req: Request) => req.headers.authorization ?? '';
 const requestIdOf = (req: Request) => (req.id === undefined ? undefined : String(req.id));
 
@@ -75,6 +82,21 @@ export function recordRoutes(deps: EdgeDeps): Router {
 
   function toCached<View extends LegacyView>(spec: ResourceSpec<View>, views: View[]): CachedRecord[] {
     return views.map((view) => ({ legacyId: view.legacy_id, searchText: spec.searchTextOf(view), tags: spec.tagsOf(view), value: view as unknown as Record<string, unknown> }));
+  }
+
+  /**
+   * The caller read the record from legacy: its If-Match names legacy's last change. The copy
+   * (just made, or made earlier) stands for that version only while it is still at version 1
+   * with legacy's time; then the edit goes on with If-Match "1". Otherwise the record changed
+   * since the caller read it, in legacy before the copy or here after it: 412, as for any stale edit.
+   */
+  async function translateLegacyEtag(kind: LegacyKind, id: string, legacyTime: number, req: Request): Promise<void> {
+    const copy = await deps.services[kind].call<{ version: number; updated_at: string }>('GET', `${specOf(kind).path}/${id}`, bearerOf(req), { requestId: requestIdOf(req) });
+    if (copy.status !== 200) return; // our service answers the edit itself (404)
+    if (copy.body.version !== 1 || Date.parse(copy.body.updated_at) !== legacyTime) {
+      throw PreconditionFailed(`The ${kind} changed since you read it from the legacy CRM; read it again`);
+    }
+    req.headers['if-match'] = '"1"';
   }
 
   /** Legacy's record, from the cache or else from legacy (then cached). Undefined: legacy has none. */
@@ -221,7 +243,7 @@ export function recordRoutes(deps: EdgeDeps): Router {
       if (legacyId === undefined || mode === 'new-only' || (mode === 'merge' && (await deps.migrator.isMigrated(kind, legacyId)))) return stream(req, res, next);
       const view = await legacyRecord(kind, legacyId);
       if (!view) throw NotFound(kind, id);
-      res.set('ETag', `"${view.version}"`).set('X-Figdesk-Source', 'legacy').json(presentLegacy(view));
+      res.set('ETag', legacyEtag(view)).set('X-Figdesk-Source', 'legacy').json(presentLegacy(view));
     });
 
     router.post(path, label(path), ...writers, (req, res, next) => {
@@ -243,6 +265,8 @@ export function recordRoutes(deps: EdgeDeps): Router {
           throw error;
         }
       }
+      const tag = LEGACY_ETAG.exec(req.headers['if-match'] ?? '');
+      if (tag && legacyId !== undefined) await translateLegacyEtag(kind, String(req.params.id), Number(tag[1]), req);
       stream(req, res, next);
     });
   }
