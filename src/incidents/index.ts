@@ -1,4 +1,6 @@
 import { schemaMigrations } from '../../migrations/index.js';
+import { groupCommit } from '../platform/db/index.js';
+import { insertIncidentsWithRecords, type NewIncidentRecords } from './data/incident.repository.js';
 import type { Config } from '../platform/config/index.js';
 import { startDatabaseService, type RunningService, type ServiceContext } from '../platform/service/index.js';
 import { systemClock } from './domain/clock.js';
@@ -27,6 +29,7 @@ export function startIncidents(context: ServiceContext): Promise<RunningService>
     setup: ({ api, database, metrics, logger }) => {
       const deps: IncidentsDeps = {
         db: database,
+        filing: groupCommit((items: NewIncidentRecords[]) => insertIncidentsWithRecords(database.primary, items), { maxBatch: 64 }),
         clock: context.clock ?? systemClock,
         settings: incidentSettings(context.config),
         metrics: createIncidentMetrics(metrics.registry, () => database.replica),

@@ -94,22 +94,32 @@ export async function insertIncident(trx: Knex.Transaction, row: NewIncidentRow)
   return { ...(stored as IncidentRow), problem_number: null };
 }
 
+export interface NewIncidentRecords {
+  row: NewIncidentRow;
+  history: HistoryEntry;
+  event: DomainEvent;
+}
+
 /**
- * Inserts an incident, its history entry and its outbox event in ONE statement: atomic on
- * its own, so no transaction and one round trip instead of four. The event's `data.key`
- * is filled in by Postgres from the number the sequence gives (incidents.incident_key).
+ * Inserts incidents, their history entries and their outbox events in ONE statement: atomic on
+ * its own, so no transaction, and one round trip for however many incidents (group commit
+ * sends several). Each event's `data.key` is filled in by Postgres from the number the
+ * sequence gives (incidents.incident_key). Rows come back in the order given.
  */
-export async function insertIncidentWithRecords(db: Knex, row: NewIncidentRow, history: HistoryEntry, event: DomainEvent): Promise<IncidentRow> {
-  const incident = table(db).insert({ ...jsonColumns(row), updated_at: row.created_at }).returning(OWN_COLUMNS).toSQL();
-  const entry = historyInsert(db as Knex.Transaction, [history]).toSQL();
-  const record = outboxRow(event, row.created_at.toISOString());
-  const sql = `with i as (${incident.sql}), h as (${entry.sql}),
+export async function insertIncidentsWithRecords(db: Knex, items: NewIncidentRecords[]): Promise<IncidentRow[]> {
+  const incidents = table(db).insert(items.map(({ row }) => ({ ...jsonColumns(row), updated_at: row.created_at }))).returning(OWN_COLUMNS).toSQL();
+  const entries = historyInsert(db as Knex.Transaction, items.map(({ history }) => history)).toSQL();
+  const records = items.map(({ row, event }) => outboxRow(event, row.created_at.toISOString()));
+  const values = records.map(() => '(?::uuid, ?, ?, ?::uuid, ?::timestamptz, ?::jsonb)').join(', ');
+  const sql = `with i as (${incidents.sql}), h as (${entries.sql}),
     o as (insert into incidents.outbox (event_id, type, aggregate_type, aggregate_id, occurred_at, payload)
-          select ?, ?, ?, ?, ?, jsonb_set(?::jsonb, '{data,key}', to_jsonb(incidents.incident_key(i.number))) from i)
+          select e.event_id, e.type, e.aggregate_type, e.aggregate_id, e.occurred_at, jsonb_set(e.payload, '{data,key}', to_jsonb(incidents.incident_key(i.number)))
+          from (values ${values}) as e(event_id, type, aggregate_type, aggregate_id, occurred_at, payload) join i on i.id = e.aggregate_id)
     select * from i`;
-  const bindings = [...incident.bindings, ...entry.bindings, record.event_id, record.type, record.aggregate_type, record.aggregate_id, record.occurred_at, record.payload];
+  const bindings = [...incidents.bindings, ...entries.bindings, ...records.flatMap((record) => [record.event_id, record.type, record.aggregate_type, record.aggregate_id, record.occurred_at, record.payload])];
   const { rows } = await db.raw(sql, bindings as never);
-  return { ...(rows[0] as IncidentRow), problem_number: null };
+  const byId = new Map((rows as IncidentRow[]).map((stored) => [stored.id, stored]));
+  return items.map(({ row }) => ({ ...(byId.get(row.id) as IncidentRow), problem_number: null }));
 }
 
 /** By UUID or number; `forUpdate` locks the row for the rest of the transaction. */

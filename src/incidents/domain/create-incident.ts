@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { insertIncident, insertIncidentWithRecords, type Actor, type Channel, type IncidentRow, type NewIncidentRow, type Priority, type Reporter } from '../data/incident.repository.js';
+import { insertIncident, type Actor, type Channel, type IncidentRow, type NewIncidentRow, type Priority, type Reporter } from '../data/incident.repository.js';
 import type { IncidentsDeps } from './deps.js';
 import { incidentView } from './incident-view.js';
 import { applyProblemRules } from './problem-links.js';
@@ -67,19 +67,19 @@ const asStored = (row: NewIncidentRow): IncidentRow => ({
 /**
  * Files an incident with its SLA due times, history entry and `incident.created` event, and
  * applies the automatic problem rules, atomically. When no rule can apply, all of it is one
- * statement; otherwise a transaction that takes the cluster locks.
+ * statement, shared with the creations that arrive while the previous one is written (group
+ * commit); otherwise a transaction that takes the cluster locks.
  */
 export async function createIncident(deps: IncidentsDeps, input: CreateIncidentInput, actor: Actor): Promise<IncidentRow> {
   const created = 'created' as const;
   if (!mayMakeProblem(input)) {
     const now = deps.clock();
     const row = newRow(input, actor, now, deps);
-    const incident = await insertIncidentWithRecords(
-      deps.db.primary,
+    const incident = await deps.filing.write({
       row,
-      { incident_id: row.id, at: now, actor, kind: created, after: { title: row.title, priority: row.priority, channel: row.channel } },
-      { type: 'incident.created', aggregateType: 'incident', aggregateId: row.id, actor: { id: actor.id, username: actor.username }, data: incidentView(asStored(row), now) },
-    );
+      history: { incident_id: row.id, at: now, actor, kind: created, after: { title: row.title, priority: row.priority, channel: row.channel } },
+      event: { type: 'incident.created', aggregateType: 'incident', aggregateId: row.id, actor: { id: actor.id, username: actor.username }, data: incidentView(asStored(row), now) },
+    });
     deps.metrics.created.inc({ channel: incident.channel, priority: incident.priority });
     return incident;
   }
