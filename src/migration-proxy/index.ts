@@ -5,6 +5,7 @@ import { adminRoutes } from './http/admin.routes.js';
 import { fastRecordReads } from './http/fast-read.js';
 import { mergedOpenApi } from './http/merged-openapi.js';
 import { createPassThrough, passThroughRouter } from './http/pass-through.js';
+import { mergedListRoutes } from './http/merged-lists.routes.js';
 import { recordRoutes } from './http/records.routes.js';
 import { migrationProgress } from './migration/progress.js';
 import { migrationKit } from './migration-kit.js';
@@ -41,11 +42,9 @@ export function startMigrationProxy(context: ServiceContext): Promise<RunningSer
 
       const passThrough = createPassThrough(logger);
       const fastReads = fastRecordReads({ verify, modes, migrator, upstreams: { client: urls.clients, order: urls.orders }, metrics, logger });
+      mergedListRoutes({ api, db, modes, legacy, cache, services, legacyTimeoutMs: config.LEGACY_TIMEOUT_MS });
       const records = recordRoutes({
-        legacyTimeoutMs: config.LEGACY_TIMEOUT_MS,
-        api,
         verify,
-        db,
         modes,
         legacy,
         cache,

@@ -1,4 +1,5 @@
 import type { LegacyKind } from '../platform/ids/legacy-public-id.js';
+import type { CachedRecord } from './cache/legacy-cache.js';
 import { clientCopy, comparedFields, orderCopy, type LegacyClientView, type LegacyCrm, type LegacyOrderView } from './legacy/legacy-crm.adapter.js';
 
 export type LegacyView = LegacyClientView | LegacyOrderView;
@@ -43,3 +44,15 @@ export const ordersSpec: ResourceSpec<LegacyOrderView> = {
 };
 
 export const specOf = (kind: LegacyKind): ResourceSpec => (kind === 'client' ? clientsSpec : ordersSpec) as ResourceSpec;
+
+/** A legacy record as callers see it: our shape, without what only the proxy needs. */
+export function presentLegacy(view: LegacyView): Record<string, unknown> {
+  const record: Record<string, unknown> = { ...view };
+  delete record.client_legacy_id;
+  return record;
+}
+
+/** Legacy records as the cache keeps them: searchable by their text and tags. */
+export function toCached<View extends LegacyView>(spec: ResourceSpec<View>, views: View[]): CachedRecord[] {
+  return views.map((view) => ({ legacyId: view.legacy_id, searchText: spec.searchTextOf(view), tags: spec.tagsOf(view), value: view as unknown as Record<string, unknown> }));
+}

@@ -65,3 +65,9 @@ export function serviceClient(name: string, baseUrl: string, timeoutMs = 10_000)
 }
 
 export type ServiceClient = ReturnType<typeof serviceClient>;
+
+/** What a call on a caller's behalf carries on: their token and the request id. */
+export const forwardedFrom = (req: { headers: { authorization?: string }; id?: unknown }) => ({
+  authorization: req.headers.authorization ?? '',
+  requestId: req.id === undefined ? undefined : String(req.id),
+});
