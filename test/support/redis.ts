@@ -1,7 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './ports.js';
 
 export interface PrivateRedis {
   url: string;
@@ -11,14 +12,6 @@ export interface PrivateRedis {
 
 /** Whether `redis-server` can be started here (Debian's redis-server package). */
 export const redisServerInstalled = () => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 const answers = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -56,8 +49,14 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
  * missing REDIS_URL into an error.
  */
 export async function redisForTests(): Promise<{ url: string; stop(): Promise<void> } | undefined> {
-  const url = process.env.REDIS_URL;
+  const url = configuredRedisUrl();
   if (url) return { url, stop: async () => undefined };
-  if (process.env.REQUIRE_SERVICES === '1') throw new Error('REQUIRE_SERVICES=1 but REDIS_URL is not set: start Redis and set REDIS_URL (e.g. redis://127.0.0.1:6379)');
   return redisServerInstalled() ? startPrivateRedis() : undefined;
+}
+
+/** REDIS_URL (CI always sets it); with REQUIRE_SERVICES=1 its absence is an error, not a fallback. */
+export function configuredRedisUrl(): string | undefined {
+  const url = process.env.REDIS_URL;
+  if (!url && process.env.REQUIRE_SERVICES === '1') throw new Error('REQUIRE_SERVICES=1 but REDIS_URL is not set: start Redis and set REDIS_URL (e.g. redis://127.0.0.1:6379)');
+  return url;
 }

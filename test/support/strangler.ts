@@ -1,20 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
+import { configuredRedisUrl } from './redis.js';
 import { startTestSystem, type TestSystem } from './system.js';
-
-/** Real Redis when REDIS_URL is set (CI always, REQUIRE_SERVICES=1 insists); the in-process cache otherwise. */
-export function testRedisUrl(): string | undefined {
-  const url = process.env.REDIS_URL;
-  if (!url && process.env.REQUIRE_SERVICES === '1') throw new Error('REQUIRE_SERVICES=1 but REDIS_URL is not set: start Redis');
-  return url;
-}
 
 /**
  * The whole system with a small legacy CRM, its cache in Redis under a prefix of its own (test
  * files run side by side on one Redis), and a short legacy timeout so fault tests stay quick.
  */
 export async function startStranglerSystem(overrides: Record<string, string> = {}): Promise<TestSystem> {
-  const redisUrl = testRedisUrl();
+  // Real Redis when REDIS_URL is set (CI); the in-process cache otherwise.
+  const redisUrl = configuredRedisUrl();
   return startTestSystem({
     LEGACY_CRM_CUSTOMERS: '400',
     LEGACY_CRM_ORDERS: '1200',

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import type { CachedRecord, LegacyCache, LegacyCacheOptions } from './legacy-cache.js';
 import { legacyCacheContract } from './legacy-cache.contract.js';
 import { createRedisLegacyCache } from './redis-legacy-cache.js';
+import { freePort } from '../../../test/support/ports.js';
 import { redisForTests } from '../../../test/support/redis.js';
 
 const testNamespace = () => `figdesk-test:${process.pid}:${randomUUID()}`;
@@ -23,16 +24,6 @@ async function outcomeWithin(promise: Promise<unknown>, ms: number): Promise<'re
   } finally {
     timer.abort();
   }
-}
-
-/** A loopback port where nothing listens. */
-async function deadPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** The calls a request can make; each must fail fast while Redis is away. */
@@ -52,7 +43,7 @@ async function expectEveryCallToFailWithin(cache: LegacyCache, ms: number): Prom
 
 describe('redis legacy cache while nothing listens on its port', () => {
   it('rejects every call at once, and closes without hanging', async () => {
-    const cache = await createRedisLegacyCache(`redis://127.0.0.1:${await deadPort()}`, { ttlMs: 60_000, namespace: testNamespace() });
+    const cache = await createRedisLegacyCache(`redis://127.0.0.1:${await freePort()}`, { ttlMs: 60_000, namespace: testNamespace() });
     try {
       // Well inside the 500 ms command timeout: while disconnected nothing is queued, calls fail at once.
       await expectEveryCallToFailWithin(cache, 250);

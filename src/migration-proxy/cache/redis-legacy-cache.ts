@@ -43,7 +43,7 @@ end
 return 0`;
 
 /** Whether a URL names a Redis server this adapter can connect to. */
-export function isRedisUrl(value: string): boolean {
+function isRedisUrl(value: string): boolean {
   try {
     return ['redis:', 'rediss:'].includes(new URL(value).protocol);
   } catch {

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { Pool } from 'undici';
 import { assertRole, userFromHeader, type Verify } from '../../platform/auth/index.js';
-import { HttpProblem, writeProblem } from '../../platform/http/index.js';
+import { HttpProblem, requestIdFrom, writeProblem } from '../../platform/http/index.js';
 import { legacyIdOf, type LegacyKind } from '../../platform/ids/legacy-public-id.js';
 import type { Logger } from '../../platform/logging/index.js';
 import type { Metrics } from '../../platform/metrics/index.js';
@@ -11,7 +10,6 @@ import type { Migrator } from '../migration/migrator.js';
 import type { RouteModes } from '../routing/route-modes.js';
 
 const READ = /^\/api\/v1\/(clients|orders)\/([0-9a-fA-F-]{36})$/;
-const SAFE_REQUEST_ID = /^[A-Za-z0-9\-_.:]{1,128}$/;
 // Connection-level headers are the proxy's own business on each hop (RFC 9110 §7.6.1).
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'te', 'trailer']);
 
@@ -43,8 +41,7 @@ export function fastRecordReads(deps: { verify: Verify; modes: RouteModes; migra
 
   async function stream(req: IncomingMessage, res: ServerResponse, kind: LegacyKind, route: string): Promise<void> {
     const started = performance.now();
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+    const requestId = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('X-Request-Id', requestId);
     res.once('finish', () => {
       const seconds = (performance.now() - started) / 1000;

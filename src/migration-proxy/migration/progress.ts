@@ -14,6 +14,12 @@ const TOTAL_MAX_AGE_MS = 5 * 60_000;
  */
 export function migrationProgress(metrics: ProxyMetrics, db: Db, legacy: LegacyGateway) {
   const totals = new Map<'client' | 'order', { count: number; at: number }>();
+  // Both gauges read the same counts: one ledger query per scrape, not one per gauge.
+  let counted: { at: number; rows: ReturnType<typeof migratedCounts> } | undefined;
+  const counts = () => {
+    if (!counted || Date.now() - counted.at > 1_000) counted = { at: Date.now(), rows: migratedCounts(db) };
+    return counted.rows;
+  };
   let refreshing: Promise<unknown> | undefined;
 
   function refreshTotals(): Promise<unknown> {
@@ -34,7 +40,7 @@ export function migrationProgress(metrics: ProxyMetrics, db: Db, legacy: LegacyG
     labelNames: ['resource', 'how'] as const,
     registers: [metrics.metrics.registry],
     async collect() {
-      const rows = await migratedCounts(db);
+      const rows = await counts();
       this.reset();
       for (const row of rows) this.set({ resource: row.resource, how: row.how }, Number(row.count));
     },
@@ -46,12 +52,12 @@ export function migrationProgress(metrics: ProxyMetrics, db: Db, legacy: LegacyG
     labelNames: ['resource'] as const,
     registers: [metrics.metrics.registry],
     async collect() {
-      const stale = [...(['client', 'order'] as const)].some((kind) => Date.now() - (totals.get(kind)?.at ?? 0) > TOTAL_MAX_AGE_MS);
+      const stale = (['client', 'order'] as const).some((kind) => Date.now() - (totals.get(kind)?.at ?? 0) > TOTAL_MAX_AGE_MS);
       // The first scrape waits (at most the legacy timeout); later ones refresh in the background.
       if (totals.size === 0) await refreshTotals();
       else if (stale) void refreshTotals();
       const byResource = new Map<string, number>();
-      for (const row of await migratedCounts(db)) byResource.set(row.resource, (byResource.get(row.resource) ?? 0) + Number(row.count));
+      for (const row of await counts()) byResource.set(row.resource, (byResource.get(row.resource) ?? 0) + Number(row.count));
       this.reset();
       for (const [kind, total] of totals) if (total.count > 0) this.set({ resource: kind }, Math.min(1, (byResource.get(kind) ?? 0) / total.count));
     },

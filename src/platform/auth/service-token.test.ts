@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startKeycloakStandIn, type KeycloakStandIn } from '../../../test/support/keycloak-tokens.js';
+import { freePort } from '../../../test/support/ports.js';
 import { testConfig } from '../../../test/support/test-config.js';
 import { createLogger } from '../logging/index.js';
 import { startDevIdp, type DevIdp } from './dev-idp/index.js';
@@ -14,15 +15,6 @@ const hung = new Set<Socket>();
 const tokenUrl = () => `${keycloak.baseUrl}/realms/helpdesk/protocol/openid-connect/token`;
 const migration = (overrides: Partial<Parameters<typeof serviceTokenSource>[0]> = {}) =>
   serviceTokenSource({ tokenUrl: tokenUrl(), clientId: 'helpdesk-migration', clientSecret: 'migration-dev-secret', ...overrides });
-
-/** A loopback port nothing listens on: taken from the OS, then given back. */
-async function closedPort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   keycloak = await startKeycloakStandIn();
@@ -93,7 +85,7 @@ describe('service-account tokens by the client credentials grant', () => {
   });
 
   it('an unreachable identity provider rejects at once, naming the token URL', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     await expect(migration({ tokenUrl: `http://127.0.0.1:${port}/token` }).token()).rejects.toThrow(`127.0.0.1:${port}/token failed: connect ECONNREFUSED`);
   });
 

@@ -9,6 +9,9 @@ import { healthRoutes, type ReadinessSource } from './health.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9\-_.:]{1,128}$/;
 
+/** The caller's X-Request-Id when it is safe to log, else a new one: one id follows a request across services. */
+export const requestIdFrom = (given: string | string[] | undefined): string => (typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID());
+
 export interface AppOptions {
   logger: Logger;
   metrics: Metrics;
@@ -39,8 +42,7 @@ export function createApp(options: AppOptions): App {
       logger: options.logger,
       // The caller's id is kept when it is safe to log, so one id follows a request across services.
       genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+        const id = requestIdFrom(req.headers['x-request-id']);
         res.setHeader('X-Request-Id', id);
         return id;
       },

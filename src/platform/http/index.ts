@@ -1,4 +1,4 @@
-export { createApp, type App, type AppOptions } from './create-app.js';
+export { createApp, requestIdFrom, type App, type AppOptions } from './create-app.js';
 export { createApi, type Api, type RouteSpec, type RouteInput } from './api.js';
 export { openApiDocument, ProblemDetailsSchema } from './openapi.js';
 export { PageQuery, toPage, pageSchema, encodeCursor, decodeCursor, type Page } from './pagination.js';
