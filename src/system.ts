@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { databaseServices } from './services.js';
 import type { DevIdp } from './platform/auth/dev-idp/index.js';
-import type { Config } from './platform/config/index.js';
+import { serviceUrls, type Config } from './platform/config/index.js';
 import { poolPerService, sharedEmbeddedDatabase, startEmbeddedPostgres, type DatabaseFactory } from './platform/db/index.js';
 import { Lifecycle } from './platform/lifecycle/index.js';
 import type { Logger } from './platform/logging/index.js';
@@ -60,7 +60,8 @@ export async function startSystem(initial: Config, logger: Logger, injected: { d
       config = { ...config, DEV_IDP_PORT: idp.port, KEYCLOAK_ISSUER: idp.issuer };
     }
 
-    const context = () => ({ config, logger, database, clock: injected.clock });
+    let edgeUrl: string | undefined;
+    const context = () => ({ config, logger, database, clock: injected.clock, edgeUrl: () => edgeUrl ?? serviceUrls(config).edge });
     const run = (name: string, start: () => Promise<RunningService>) => lifecycle.start(name, start, (service) => service.stop());
 
     const legacyCrm = await run('legacy-crm', () => startLegacyCrm(context()));
@@ -82,6 +83,7 @@ export async function startSystem(initial: Config, logger: Logger, injected: { d
     };
     // The edge starts last and, being registered last, stops first: no request reaches a stopped service.
     const proxy = await run('migration-proxy', () => databaseServices['migration-proxy'](context()));
+    edgeUrl = config.PROXY_URL ?? proxy.url;
 
     return {
       lifecycle,

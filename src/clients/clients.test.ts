@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { legacyPublicId } from '../platform/ids/legacy-public-id.js';
+import { documentedOperations, expectCallAuthorised, matrixCases, matrixTokens, operationsOf, type MatrixRow, type MatrixTokens } from '../../test/support/authorization-matrix.js';
 import { allPages } from '../../test/support/helpdesk.js';
 import { startTestSystem, type TestSystem } from '../../test/support/system.js';
 
 let t: TestSystem;
 let agentToken: string;
-let managerToken: string;
 const api = () => request(t.system.services.clients.url);
 const asAgent = <T extends request.Test>(test: T) => test.set('authorization', `Bearer ${agentToken}`);
 let migratorToken: string;
@@ -18,7 +18,6 @@ const rowCount = async () => Number((await t.database.knex.withSchema('clients')
 beforeAll(async () => {
   t = await startTestSystem();
   agentToken = await t.keycloak.sign({ roles: ['agent'], username: 'agent1' });
-  managerToken = await t.keycloak.sign({ roles: ['manager'], username: 'manager1' });
   migratorToken = await t.keycloak.sign({ roles: ['agent', 'migrator'], username: 'service-account-helpdesk-migration' });
 });
 afterAll(() => t?.stop());
@@ -75,6 +74,30 @@ describe('clients service', () => {
     expect(await rowCount()).toBe(before);
   });
 
+  it('finds clients by the digits of their phone, however either is spelt, in id order, alone or with a name', async () => {
+    const { body: dashed } = await create({ name: 'Phone Dashed', phone: '+7 (912) 345-67-89' }).expect(201);
+    const { body: plain } = await create({ name: 'Phone Plain', phone: '79123456789' }).expect(201);
+    await create({ name: 'Phone Longer', phone: '+7 912 345 67 890' }).expect(201);
+    await create({ name: 'Phone None' }).expect(201);
+    const found = async (query: Record<string, string>) => (await asAgent(api().get('/api/v1/clients').query(query)).expect(200)).body.data.map((client: { id: string }) => client.id);
+    for (const phone of ['79123456789', '+7 912 345-67-89', '(7912) 345.67.89', '7912/3456789']) expect({ phone, ids: await found({ phone }) }).toEqual({ phone, ids: [dashed.id, plain.id] });
+    expect(await found({ phone: '7912345678' })).toEqual([]);
+    expect(await found({ phone: '79123456789', name: 'plain' })).toEqual([plain.id]);
+    const paged = await allPages<{ id: string }>((cursor) => asAgent(api().get('/api/v1/clients').query({ phone: '79123456789', limit: 1, ...(cursor ? { cursor } : {}) })));
+    expect(paged.map((client) => client.id)).toEqual([dashed.id, plain.id]);
+
+    await asAgent(api().patch(`/api/v1/clients/${plain.id}`).set('if-match', '"1"').send({ phone: '+44 20 7946 0000' })).expect(200);
+    expect(await found({ phone: '79123456789' })).toEqual([dashed.id]);
+    expect(await found({ phone: '442079460000' })).toEqual([plain.id]);
+  });
+
+  it('refuses a phone search with fewer than 5 digits or with letters, naming the parameter', async () => {
+    for (const phone of ['1234', '+1 2-3 4', '', 'abc12345', '12345 ext', '++12345', '1'.repeat(41)]) {
+      const response = await asAgent(api().get('/api/v1/clients').query({ phone })).expect(400);
+      expect({ phone, type: response.headers['content-type'], pointers: response.body.errors.map((error: { pointer: string }) => error.pointer) }).toEqual({ phone, type: expect.stringMatching(/application\/problem\+json/), pointers: expect.arrayContaining(['#/phone']) });
+    }
+  });
+
   it('refuses bad input with 400 problem+json and writes nothing', async () => {
     const before = await rowCount();
     for (const body of [{}, { name: '' }, { name: 'x', email: 'not-mail' }, { name: 'x', phone: 'call me' }, { name: 'x', legacy_id: 0 }, { name: 'x', legacy_id: 1.5 }, { name: 'x', extra: 1 }, { name: 'a\u0000b' }]) {
@@ -86,10 +109,30 @@ describe('clients service', () => {
     await asAgent(api().get('/api/v1/clients').query({ legacy_id: 'abc' })).expect(400);
     expect(await rowCount()).toBe(before);
   });
+});
 
-  it('lets agents write, managers read, and nobody in without a token', async () => {
-    await api().get('/api/v1/clients').expect(401);
-    await api().get('/api/v1/clients').set('authorization', `Bearer ${managerToken}`).expect(200);
-    await api().post('/api/v1/clients').set('authorization', `Bearer ${managerToken}`).send({ name: 'Nope' }).expect(403);
+// Agents write, managers read; intake (the bots' and the ESB's service accounts) only lists and searches.
+const MATRIX: MatrixRow[] = [
+  { method: 'get', path: '/api/v1/clients', roles: ['agent', 'manager', 'intake'] },
+  { method: 'post', path: '/api/v1/clients', roles: ['agent'], body: { name: 'Matrix Client' } },
+  { method: 'get', path: '/api/v1/clients/{id}', roles: ['agent', 'manager'] },
+  { method: 'patch', path: '/api/v1/clients/{id}', roles: ['agent'], body: { phone: '+1 555 0100' } },
+];
+
+describe('authorisation matrix of the clients service', () => {
+  let tokens: MatrixTokens;
+  beforeAll(async () => {
+    tokens = await matrixTokens(t.keycloak);
+  });
+
+  it('covers every route the API document lists', async () => {
+    const document = (await api().get('/api/v1/openapi.json').expect(200)).body;
+    expect(operationsOf(MATRIX)).toEqual(documentedOperations(document));
+  });
+
+  it.each(matrixCases(MATRIX))('%s as %s', async (_name, caller, row) => {
+    // A client of its own per call, so If-Match "1" is current.
+    const { body: target } = await create({ name: 'Matrix Target' }).expect(201);
+    await expectCallAuthorised(t.system.services.clients.url, row.path.replace('{id}', target.id), caller, row, tokens);
   });
 });

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { documentedOperations, expectAuthorisation, matrixCases, operationsOf, type Caller, type MatrixRow } from '../../test/support/authorization-matrix.js';
 import { startTestSystem, type TestSystem } from '../../test/support/system.js';
 
-/** {incidentId} is an incident already linked to the problem. */
-type Row = MatrixRow & { linked?: true };
+/** {incidentId} is an incident already linked to the problem; `idempotent` calls send a fresh Idempotency-Key. */
+type Row = MatrixRow & { linked?: true; idempotent?: true };
 
 // The expected authorisation of every incidents-service route, written out by hand.
 const MATRIX: Row[] = [
@@ -23,6 +24,11 @@ const MATRIX: Row[] = [
   { method: 'patch', path: '/api/v1/problems/{id}', roles: ['manager'], body: { title: 'matrix' } },
   { method: 'post', path: '/api/v1/problems/{id}/incidents/{incidentId}', roles: ['manager'] },
   { method: 'delete', path: '/api/v1/problems/{id}/incidents/{incidentId}', roles: ['manager'], linked: true },
+  { method: 'post', path: '/intake/esb', roles: ['intake'], body: { title: 'matrix' }, idempotent: true },
+  { method: 'get', path: '/api/v1/admin/notifications', roles: [] },
+  { method: 'post', path: '/api/v1/admin/notifications/{id}/retry', roles: [] },
+  { method: 'get', path: '/api/v1/admin/inbox', roles: [] },
+  { method: 'post', path: '/api/v1/admin/inbox/{id}/retry', roles: [] },
 ];
 
 let t: TestSystem;
@@ -43,6 +49,15 @@ async function targets(linked: boolean) {
   return { incident, problem };
 }
 
+/** A message to a reporter that could not be delivered, and an inbox message that could not be handled: what the retry routes act on. */
+async function deadLetters(incidentId: string) {
+  const now = new Date();
+  const notification = randomUUID();
+  await t.database.knex.withSchema('incidents').table('notifications').insert({ id: notification, event_id: randomUUID(), incident_id: incidentId, channel: 'sms', recipient: '+15550001', language: 'en', template: 'incident.closed', params: '{}', state: 'dead', attempts: 8, next_attempt_at: now, created_at: now });
+  const [inbox] = await t.database.knex.withSchema('incidents').table('inbox').insert({ channel: 'sms', external_id: `SM${randomUUID()}`, payload: '{}', received_at: now, next_attempt_at: now, state: 'failed', attempts: 8 }).returning('id');
+  return { notification, inbox: String((inbox as { id: string }).id) };
+}
+
 describe('authorisation matrix of the incidents service (through the edge)', () => {
   it('covers every route the API document lists', async () => {
     const document = (await request(t.system.services.incidents.url).get('/api/v1/openapi.json').expect(200)).body;
@@ -51,8 +66,11 @@ describe('authorisation matrix of the incidents service (through the edge)', () 
 
   it.each(matrixCases(MATRIX))('%s as %s', async (_name, caller, row) => {
     const { incident, problem } = await targets(row.linked === true);
-    const url = row.path.replace('{incidentId}', incident.id).replace('{id}', row.path.startsWith('/api/v1/problems') ? problem.id : incident.id);
+    const dead = row.path.startsWith('/api/v1/admin/') ? await deadLetters(incident.id) : undefined;
+    const id = row.path.startsWith('/api/v1/problems') ? problem.id : row.path.startsWith('/api/v1/admin/notifications') ? dead?.notification : row.path.startsWith('/api/v1/admin/inbox') ? dead?.inbox : incident.id;
+    const url = row.path.replace('{incidentId}', incident.id).replace('{id}', id as string);
     const call = request(t.edge)[row.method](url).set('If-Match', '"1"');
+    if (row.idempotent) call.set('Idempotency-Key', randomUUID());
     if (caller !== 'anonymous') call.set('Authorization', `Bearer ${tokens[caller]}`);
     const response = row.body ? await call.send(row.body) : await call;
     expectAuthorisation(caller, row, response.status);

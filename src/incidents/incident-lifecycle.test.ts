@@ -104,7 +104,7 @@ describe('the status machine through the API', () => {
 });
 
 describe('comments', () => {
-  it('an agent’s public comment is the first response: new → in_progress, and the reporter is told', async () => {
+  it('an agent’s public comment is the first response: new → in_progress, and the reporter gets the answer, not a status notice besides', async () => {
     const { body: incident } = await agent.create({ title: 'First answer' }).expect(201);
     const comment = await agent.comment(incident.id, { body: 'We are on it', visibility: 'public' }).expect(201);
     expect(comment.body).toMatchObject({ visibility: 'public', body: 'We are on it', author: { username: 'agent1', kind: 'agent' } });
@@ -112,7 +112,9 @@ describe('comments', () => {
     expect(after.status).toBe('in_progress');
     expect(after.sla.first_responded_at).not.toBeNull();
     const types = (await eventsOf(t, incident.id)).map((event) => event.type);
-    expect(types).toEqual(['incident.created', 'incident.commented', 'incident.status_changed', 'notification.requested', 'notification.requested']);
+    expect(types).toEqual(['incident.created', 'incident.commented', 'incident.status_changed', 'notification.requested']);
+    const [notification] = (await eventsOf(t, incident.id)).filter((event) => event.type === 'notification.requested');
+    expect(notification?.payload.data).toMatchObject({ template: 'incident.agent_reply', params: { body: 'We are on it' } });
   });
 
   it('an internal note changes no status and is never sent to the reporter', async () => {

@@ -5,6 +5,9 @@ import type { Config } from '../platform/config/index.js';
 import { startDatabaseService, type RunningService, type ServiceContext } from '../platform/service/index.js';
 import { systemClock } from './domain/clock.js';
 import type { IncidentSettings, IncidentsDeps } from './domain/deps.js';
+import type { Database } from '../platform/db/index.js';
+import type { Registry } from 'prom-client';
+import { startChannels } from './channels.js';
 import { createIncidentMetrics } from './domain/incident-metrics.js';
 import { startIncidentJobs } from './jobs/schedule.js';
 import { commentRoutes } from './http/comments.routes.js';
@@ -19,26 +22,38 @@ export const incidentSettings = (config: Config): IncidentSettings => ({
   clusterWindowMs: config.PROBLEM_CLUSTER_WINDOW,
 });
 
-/** Starts the incidents service: migrates schema `incidents`, serves the helpdesk API, runs its jobs. */
+/** What the use cases need, for the service and for workers run as their own process. */
+export function incidentsDeps(config: Config, database: Database, registry: Registry, clock?: () => Date): IncidentsDeps {
+  return {
+    db: database,
+    filing: groupCommit((items: NewIncidentRecords[]) => insertIncidentsWithRecords(database.primary, items), { maxBatch: 64 }),
+    clock: clock ?? systemClock,
+    settings: incidentSettings(config),
+    metrics: createIncidentMetrics(registry, () => database.replica),
+  };
+}
+
+/** Starts the incidents service: migrates schema `incidents`, serves the helpdesk API and the intake channels, runs its jobs and workers. */
 export function startIncidents(context: ServiceContext): Promise<RunningService> {
   return startDatabaseService(context, {
     name: 'incidents',
     schema: 'incidents',
     migrations: schemaMigrations.incidents,
     port: context.config.INCIDENTS_PORT,
-    setup: ({ api, database, metrics, logger }) => {
-      const deps: IncidentsDeps = {
-        db: database,
-        filing: groupCommit((items: NewIncidentRecords[]) => insertIncidentsWithRecords(database.primary, items), { maxBatch: 64 }),
-        clock: context.clock ?? systemClock,
-        settings: incidentSettings(context.config),
-        metrics: createIncidentMetrics(metrics.registry, () => database.replica),
-      };
+    setup: async ({ api, database, metrics, logger }) => {
+      const deps = incidentsDeps(context.config, database, metrics.registry, context.clock);
       incidentRoutes(api, deps);
       commentRoutes(api, deps);
       problemRoutes(api, deps);
+      const channels = await startChannels({ config: context.config, deps, api, registry: metrics.registry, logger, edgeUrl: context.edgeUrl });
       const jobs = startIncidentJobs(deps, context.config.INCIDENT_JOBS_INTERVAL_MS, logger);
-      return { stop: () => jobs.stop() };
+      return {
+        routers: channels.routers,
+        readiness: channels.readiness,
+        async stop() {
+          await Promise.all([jobs.stop(), channels.stop()]);
+        },
+      };
     },
   });
 }

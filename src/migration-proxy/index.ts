@@ -53,11 +53,17 @@ export function startMigrationProxy(context: ServiceContext): Promise<RunningSer
         streamTo: { client: passThrough.to(urls.clients, 'clients'), order: passThrough.to(urls.orders, 'orders') },
       });
       const admin = adminRoutes(api, { db, modes, backfill: { db, legacy, migrator, logger, rate: config.BACKFILL_RATE }, logger });
-      // Problems live in the incidents service: the two are one domain with one database schema.
+      // Problems, intake and notifications live in the incidents service: one domain, one database schema.
       const incidents = passThroughRouter(
         [
           { prefix: '/api/v1/incidents', target: urls.incidents, name: 'incidents' },
           { prefix: '/api/v1/problems', target: urls.incidents, name: 'incidents' },
+          { prefix: '/api/v1/admin/notifications', target: urls.incidents, name: 'incidents' },
+          { prefix: '/api/v1/admin/inbox', target: urls.incidents, name: 'incidents' },
+          { prefix: '/intake/esb', target: urls.incidents, name: 'incidents' },
+          // Telegram and the SMS gateway send no token; the incidents service checks their secret and signature.
+          { prefix: '/intake/telegram', target: urls.incidents, name: 'incidents', public: true },
+          { prefix: '/intake/sms', target: urls.incidents, name: 'incidents', public: true },
         ],
         verify,
         passThrough,

@@ -1,3 +1,4 @@
+import { phoneDigits } from '../platform/http/index.js';
 import type { LegacyKind } from '../platform/ids/legacy-public-id.js';
 import type { CachedRecord } from './cache/legacy-cache.js';
 import { clientCopy, comparedFields, orderCopy, type LegacyClientView, type LegacyCrm, type LegacyOrderView } from './legacy/legacy-crm.adapter.js';
@@ -18,8 +19,12 @@ export interface ResourceSpec<View extends LegacyView = LegacyView> {
   compared: readonly string[];
   /** Text the cache's name index searches. */
   searchTextOf(view: View): string;
+  /** Exact-match groups the cache searches: an order's client, a client's phone digits. */
   tagsOf(view: View): string[];
 }
+
+/** The cache's tag of the clients whose phone has these digits: a phone search is exact, as tags are. */
+export const phoneTag = (digits: string) => `phone:${digits}`;
 
 export const clientsSpec: ResourceSpec<LegacyClientView> = {
   kind: 'client',
@@ -29,7 +34,7 @@ export const clientsSpec: ResourceSpec<LegacyClientView> = {
   copyOf: clientCopy,
   compared: comparedFields.client,
   searchTextOf: (client) => client.name,
-  tagsOf: () => [],
+  tagsOf: (client) => [phoneDigits(client.phone ?? '')].filter(Boolean).map(phoneTag),
 };
 
 export const ordersSpec: ResourceSpec<LegacyOrderView> = {

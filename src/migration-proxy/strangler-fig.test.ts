@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { legacyIdOf, legacyPublicId } from '../platform/ids/legacy-public-id.js';
 import { allPages } from '../../test/support/helpdesk.js';
@@ -64,6 +65,49 @@ describe('the migration proxy: clients and orders from legacy and from our servi
     } finally {
       await s.legacy.faults({ hang: false });
     }
+  });
+
+  it('an intake bot finds a caller by phone however it is spelt: legacy-only, native and migrated records once each, from the cache while legacy is down', async () => {
+    const phone = '+7 (912) 345-67-89';
+    const [legacyOnly, migrated, movedAway] = [100_080, 100_081, 100_082].map((legacyId) => legacyPublicId('client', legacyId)) as [string, string, string];
+    for (const legacyId of [100_080, 100_081, 100_082]) await s.legacy.changeCustomer(legacyId, { phoneNumber: legacyId === 100_081 ? '7 912 345 67 89' : phone });
+    await agent.patchClient(migrated, 1, { email: 'caller@example.com' }).expect(200);
+    await agent.patchClient(movedAway, 1, { phone: '+44 20 7946 0000' }).expect(200);
+    const migratedAt = Date.now();
+    const { body: native } = await agent.createClient({ name: 'Native Caller', phone: '79123456789' }).expect(201);
+    // Within a second of a migration the edge still shows legacy's version (merged-page.ts); after it, the copy's.
+    await sleep(Math.max(0, migratedAt + 1_100 - Date.now()));
+
+    const intake = await s.as(['intake']);
+    const expected = [[legacyOnly, 'legacy'], [migrated, 'new'], [native.id, 'new']];
+    for (const query of ['79123456789', phone, '7.912.345.67.89']) {
+      const { body } = await intake.listClients({ phone: query }).expect(200);
+      expect({ query, found: body.data.map((item: Item) => [item.id, item.source]), sources: body.meta.sources }).toEqual({ query, found: expected, sources: { clients: 'ok', legacy: 'ok' } });
+    }
+    const paged = await allPages<Item>((cursor) => intake.listClients({ phone, limit: 1, ...(cursor ? { cursor } : {}) }).expect(200));
+    expect(paged.map((item) => item.id)).toEqual(expected.map(([id]) => id));
+    expect((await intake.listClients({ phone, name: 'native caller' }).expect(200)).body.data.map((item: Item) => item.id)).toEqual([native.id]);
+
+    // Legacy down: the cache stands in for the legacy-only record, found by its phone's digits.
+    await s.legacy.faults({ hang: true });
+    try {
+      const { body } = await intake.listClients({ phone: '79123456789' }).expect(200);
+      expect(body.meta.sources).toEqual({ clients: 'ok', legacy: 'timeout' });
+      expect(body.data.map((item: Item) => [item.id, item.source, item.stale ?? false])).toEqual([[legacyOnly, 'legacy', true], [migrated, 'new', false], [native.id, 'new', false]]);
+    } finally {
+      await s.legacy.faults({ hang: false });
+    }
+
+    // Intake may search clients, nothing more.
+    await intake.getClient(legacyOnly).expect(403);
+    await intake.getClient(native.id).expect(403);
+    await intake.createClient({ name: 'Made By A Bot' }).expect(403);
+    await intake.patchClient(native.id, 1, { name: 'Edited By A Bot' }).expect(403);
+    await intake.listOrders().expect(403);
+    const short = await intake.listClients({ phone: '12-34' }).expect(400);
+    expect(short.headers['content-type']).toContain('application/problem+json');
+    const document = (await request(t.edge).get('/api/v1/openapi.json').expect(200)).body;
+    expect(document.paths['/api/v1/clients'].get.parameters).toContainEqual(expect.objectContaining({ name: 'phone', in: 'query' }));
   });
 
   it('50 concurrent edits of a legacy-only record through two edges: one copy, one ledger row, every edit applied or refused with 412, never a 5xx', async () => {

@@ -1,4 +1,6 @@
 import { expect } from '@jest/globals';
+import request from 'supertest';
+import type { KeycloakStandIn } from './keycloak-tokens.js';
 
 export type Caller = 'anonymous' | 'agent' | 'manager' | 'admin' | 'intake';
 export const CALLERS: Caller[] = ['anonymous', 'agent', 'manager', 'admin', 'intake'];
@@ -31,4 +33,21 @@ export function expectAuthorisation(caller: Caller, row: MatrixRow, status: numb
   if (caller === 'anonymous') expect(status).toBe(401);
   else if (caller === 'admin' || row.roles.includes(caller)) expect(status).toBeLessThan(300);
   else expect(status).toBe(403);
+}
+
+export type MatrixTokens = Record<Exclude<Caller, 'anonymous'>, string>;
+
+/** A token for each caller but anonymous, holding that one role. */
+export async function matrixTokens(keycloak: KeycloakStandIn): Promise<MatrixTokens> {
+  const tokens = {} as MatrixTokens;
+  for (const role of ['agent', 'manager', 'admin', 'intake'] as const) tokens[role] = await keycloak.sign({ roles: [role], username: `${role}-matrix` });
+  return tokens;
+}
+
+/** Makes a row's call to `url` as `caller` (If-Match "1", the row's body) and checks its status with expectAuthorisation. */
+export async function expectCallAuthorised(base: string, url: string, caller: Caller, row: MatrixRow, tokens: MatrixTokens): Promise<void> {
+  const call = request(base)[row.method](url).set('If-Match', '"1"');
+  if (caller !== 'anonymous') call.set('Authorization', `Bearer ${tokens[caller]}`);
+  const response = row.body ? await call.send(row.body) : await call;
+  expectAuthorisation(caller, row, response.status);
 }

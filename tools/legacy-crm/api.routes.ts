@@ -14,7 +14,7 @@ export function apiRoutes(deps: { data: CrmData; faults: Faults; stats: RequestS
 
   router.get('/crm/customers', ...api('searchCustomers'), (req, res) => {
     const query = parseOrReject(CustomerSearchQuery, req.query, res);
-    if (query) res.json(data.searchCustomers(query.q, query));
+    if (query) res.json(data.searchCustomers({ q: query.q, phone: query.phone }, query));
   });
 
   router.get('/crm/customers/:customerId', ...api('getCustomer'), (req, res) => {

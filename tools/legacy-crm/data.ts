@@ -4,6 +4,7 @@ import {
   FIRST_ORDER_ID,
   NAME_VARIANTS,
   customerNameVariant,
+  customerPhoneNumber,
   generateCustomer,
   generateOrder,
   orderCustomerIndex,
@@ -44,6 +45,16 @@ interface NameIndex {
   renamed: Map<number, string>;
 }
 
+/**
+ * The digits of a phone number → the customerId whose phone has exactly those digits, or the ids
+ * in customerId order when several share them. Most numbers are one customer's: a bare id then,
+ * which halves the index of a million customers.
+ */
+type PhoneIndex = Map<string, number | number[]>;
+
+/** What the legacy CRM compares phone numbers by, their digits: `+49 (30) 123-45.67` is `49301234567`. */
+const phoneKey = (phone: string) => phone.replace(/[^0-9]/g, '');
+
 /** Customer index → its order indexes: orders[start[c]] up to orders[start[c + 1]]. */
 interface OrderIndex {
   start: Uint32Array;
@@ -69,11 +80,14 @@ export class CrmData {
   private readonly orderChanges = new Map<number, OrderPatch & { modified: string }>();
   private nameIndex: NameIndex | undefined;
   private orderIndex: OrderIndex | undefined;
+  // Built at seed time, unlike the name index: intake looks a caller up by phone on every message.
+  private readonly phoneIndex: PhoneIndex = new Map();
 
   constructor(sizes: CrmSizes, private readonly now: () => number = Date.now) {
     this.customerCount = sizes.customers;
     // An order must name an existing customer, so no customers means no orders.
     this.orderCount = sizes.customers === 0 ? 0 : sizes.orders;
+    for (let index = 0; index < this.customerCount; index++) this.indexPhone(FIRST_CUSTOMER_ID + index, customerPhoneNumber(index));
   }
 
   getCustomer(customerId: number): LegacyCustomer | undefined {
@@ -86,8 +100,13 @@ export class CrmData {
     return index === undefined ? undefined : this.orderAt(index);
   }
 
-  /** Customers by customerId; with `q`, only those whose fullName contains it, ignoring case (not accents). */
-  searchCustomers(q: string | undefined, page: PageRequest): LegacyPage<LegacyCustomer> {
+  /**
+   * Customers by customerId; with `q`, only those whose fullName contains it, ignoring case (not
+   * accents); with `phone`, only those whose phone number has the same digits.
+   */
+  searchCustomers(filter: { q?: string; phone?: string }, page: PageRequest): LegacyPage<LegacyCustomer> {
+    const { q, phone } = filter;
+    if (phone !== undefined) return this.searchByPhone(phone, q, page);
     const from = offsetOf(page);
     if (!q) return this.window(this.customerCount, page, (index) => this.customerAt(index));
     const needle = q.toLowerCase();
@@ -106,6 +125,13 @@ export class CrmData {
       totalCount++;
     }
     return { items: hits.map((index) => this.customerAt(index)), totalCount };
+  }
+
+  private searchByPhone(phone: string, q: string | undefined, page: PageRequest): LegacyPage<LegacyCustomer> {
+    const ids = this.customersWithPhone(phoneKey(phone));
+    const needle = q?.toLowerCase();
+    const matching = needle ? ids.filter((id) => this.customerAt(id - FIRST_CUSTOMER_ID).fullName.toLowerCase().includes(needle)) : ids;
+    return this.window(matching.length, page, (position) => this.customerAt((matching[position] as number) - FIRST_CUSTOMER_ID));
   }
 
   /** The customer's orders by orderId, or undefined when there is no such customer. */
@@ -144,9 +170,14 @@ export class CrmData {
   changeCustomer(customerId: number, patch: CustomerPatch): LegacyCustomer | undefined {
     const index = this.customerIndex(customerId);
     if (index === undefined) return undefined;
-    const modified = this.nextModified(this.customerAt(index).modified);
+    const before = this.customerAt(index);
+    const modified = this.nextModified(before.modified);
     this.customerChanges.set(index, { ...this.customerChanges.get(index), ...definedOnly(patch), modified });
     if (patch.fullName !== undefined && this.nameIndex) this.markRenamed(this.nameIndex, index, patch.fullName);
+    if (patch.phoneNumber !== undefined) {
+      this.unindexPhone(customerId, before.phoneNumber);
+      this.indexPhone(customerId, patch.phoneNumber);
+    }
     return this.customerAt(index);
   }
 
@@ -205,6 +236,24 @@ export class CrmData {
   private markRenamed(nameIndex: NameIndex, index: number, fullName: string): void {
     nameIndex.variants[index] = RENAMED;
     nameIndex.renamed.set(index, fullName.toLowerCase());
+  }
+
+  private customersWithPhone(key: string): number[] {
+    const entry = this.phoneIndex.get(key);
+    return entry === undefined ? [] : typeof entry === 'number' ? [entry] : entry;
+  }
+
+  // In customerId order, the order legacy pages in.
+  private indexPhone(customerId: number, phone: string): void {
+    const key = phoneKey(phone);
+    this.phoneIndex.set(key, this.phoneIndex.has(key) ? [...this.customersWithPhone(key), customerId].sort((a, b) => a - b) : customerId);
+  }
+
+  private unindexPhone(customerId: number, phone: string): void {
+    const key = phoneKey(phone);
+    const rest = this.customersWithPhone(key).filter((id) => id !== customerId);
+    if (rest.length === 0) this.phoneIndex.delete(key);
+    else this.phoneIndex.set(key, rest.length === 1 ? (rest[0] as number) : rest);
   }
 
   // Customer → its order indexes in orderId order (counting sort), built on first use.

@@ -38,6 +38,8 @@ async function everything<T>(crm: RunningService, path: string, total: number): 
 
 const search = (crm: RunningService, q: string, extra = '') => call(crm, `/crm/customers?q=${encodeURIComponent(q)}&size=100${extra}`);
 const ids = (items: LegacyCustomer[]) => items.map((customer) => customer.customerId);
+const byPhone = (crm: RunningService, phone: string, extra = '') => call(crm, `/crm/customers?phone=${encodeURIComponent(phone)}${extra}`);
+const digitsOf = (phone: string) => phone.replace(/[^0-9]/g, '');
 
 describe('legacy CRM simulator: data', () => {
   let crm: RunningService;
@@ -110,6 +112,19 @@ describe('legacy CRM simulator: data', () => {
     expect(page.body).toEqual({ items: all.slice(5, 10), totalCount: all.length });
   });
 
+  it('finds customers by the digits of their phone number, however either is spelt, alone or with a name', async () => {
+    const customer = customers[42] as LegacyCustomer;
+    const [country, area, number] = customer.phoneNumber.split(' ') as [string, string, string];
+    const expected = customers.filter((other) => digitsOf(other.phoneNumber) === digitsOf(customer.phoneNumber));
+    for (const phone of [customer.phoneNumber, `${country} (${area}) ${number.slice(0, 3)}-${number.slice(3, 5)}.${number.slice(5)}`, digitsOf(customer.phoneNumber)]) {
+      expect({ phone, answer: (await byPhone(crm, phone)).body }).toEqual({ phone, answer: { items: expected, totalCount: expected.length } });
+    }
+    // Equal digits, not a part of them.
+    expect((await byPhone(crm, digitsOf(customer.phoneNumber).slice(0, -1))).body).toEqual({ items: [], totalCount: 0 });
+    expect((await byPhone(crm, customer.phoneNumber, `&q=${encodeURIComponent(customer.fullName.toLowerCase())}`)).body.items).toContainEqual(customer);
+    expect((await byPhone(crm, customer.phoneNumber, '&q=zzzz')).body).toEqual({ items: [], totalCount: 0 });
+  });
+
   it("lists a customer's orders by orderId, and an empty list for a customer without orders", async () => {
     const byCustomer = new Map<number, LegacyOrder[]>();
     for (const order of orders) byCustomer.set(order.customerId, [...(byCustomer.get(order.customerId) ?? []), order]);
@@ -148,7 +163,7 @@ describe('legacy CRM simulator: data', () => {
   });
 
   it('answers bad paging and ids with 400 BAD_REQUEST in its own shape', async () => {
-    for (const path of ['/crm/customers?page=0', '/crm/customers?size=abc', '/crm/customers?size=1000', '/crm/customers?size=0', '/crm/customers/abc', '/crm/orders?page=-1', '/crm/orders/1.5', '/crm/customers/100001/orders?size=101']) {
+    for (const path of ['/crm/customers?page=0', '/crm/customers?size=abc', '/crm/customers?size=1000', '/crm/customers?size=0', '/crm/customers/abc', '/crm/orders?page=-1', '/crm/orders/1.5', '/crm/customers/100001/orders?size=101', '/crm/customers?phone=abc', '/crm/customers?phone=%2B%2B49301', '/crm/customers?phone=--']) {
       const answer = await call(crm, path);
       expect({ path, status: answer.status, body: answer.body }).toEqual({ path, status: 400, body: { errorCode: 'BAD_REQUEST', errorMessage: expect.any(String) } });
     }
@@ -179,6 +194,23 @@ describe('legacy CRM simulator: admin changes', () => {
     const again = await send(crm, 'PATCH', '/crm/admin/customers/100123', { phoneNumber: '+49 30 1111111' });
     expect(again.body).toMatchObject({ fullName: 'Zyxwvü Testperson', phoneNumber: '+49 30 1111111' });
     expect(again.body.modified > changed.body.modified).toBe(true);
+  });
+
+  it('a changed phone number is found by its new digits only; customers sharing a number page by customerId', async () => {
+    const before = (await call(crm, '/crm/customers/100200')).body as LegacyCustomer;
+    for (const [customerId, phoneNumber] of [[100300, '+7 912 345 67 89'], [100200, '+7 (912) 345-67-89'], [100250, '79123456789']] as const) {
+      expect((await send(crm, 'PATCH', `/crm/admin/customers/${customerId}`, { phoneNumber })).status).toBe(200);
+    }
+    expect(await byPhone(crm, '7.912.345.67.89')).toMatchObject({ status: 200, body: { totalCount: 3 } });
+    expect(ids((await byPhone(crm, '79123456789')).body.items)).toEqual([100200, 100250, 100300]);
+    expect((await byPhone(crm, '79123456789', '&page=2&size=1')).body).toEqual({ items: [(await call(crm, '/crm/customers/100250')).body], totalCount: 3 });
+    expect(ids((await byPhone(crm, before.phoneNumber)).body.items)).not.toContain(100200);
+
+    // Other changes leave the number where it was; changing it again moves it again.
+    await send(crm, 'PATCH', '/crm/admin/customers/100250', { fullName: 'Still Same Phone' });
+    await send(crm, 'PATCH', '/crm/admin/customers/100200', { phoneNumber: before.phoneNumber });
+    expect(ids((await byPhone(crm, '79123456789')).body.items)).toEqual([100250, 100300]);
+    expect(ids((await byPhone(crm, before.phoneNumber)).body.items)).toContain(100200);
   });
 
   it('a changed order shows the change in every read and search', async () => {

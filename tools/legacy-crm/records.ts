@@ -66,17 +66,29 @@ export function customerNameVariant(index: number): number {
   return drawName(randomFor(Stream.customer, index));
 }
 
+// The phone comes right after the name, so the phone index can repeat only those draws.
+function drawPhone(random: () => number): string {
+  const place = pick(random, PHONE_AREAS);
+  const area = pick(random, place.areas);
+  return `${place.country} ${area} ${between(random, 1_000_000, 9_999_999)}`;
+}
+
+/** The phone number the customer at `index` was generated with, without building the record. */
+export function customerPhoneNumber(index: number): string {
+  const random = randomFor(Stream.customer, index);
+  drawName(random);
+  return drawPhone(random);
+}
+
 /** The generated customer at `index` (0-based), before any admin change. */
 export function generateCustomer(index: number): LegacyCustomer {
   const random = randomFor(Stream.customer, index);
   const variant = drawName(random);
   const { first, last } = nameParts(variant);
-  const place = pick(random, PHONE_AREAS);
-  const area = pick(random, place.areas);
   return {
     customerId: FIRST_CUSTOMER_ID + index,
     fullName: variantName(variant),
-    phoneNumber: `${place.country} ${area} ${between(random, 1_000_000, 9_999_999)}`,
+    phoneNumber: drawPhone(random),
     // The index keeps addresses unique, which a target system with a unique e-mail would need.
     mail: `${mailboxPart(first)}.${mailboxPart(last)}${index + 1}@example.com`,
     modified: legacyTimestamp(between(random, CUSTOMERS_FROM, CUSTOMERS_TO)),

@@ -9,7 +9,10 @@ export const PageQuery = z.object({
 
 const text = z.string().max(200).optional();
 
-export const CustomerSearchQuery = PageQuery.extend({ q: text });
+// Digits with the usual spelling around them; the legacy CRM compares the digits only.
+const phone = z.string().max(40).regex(/^\+?[0-9 ().-]*[0-9][0-9 ().-]*$/, 'must be a phone number: digits, spaces, dashes, brackets, dots, a leading +').optional();
+
+export const CustomerSearchQuery = PageQuery.extend({ q: text, phone });
 export const OrderSearchQuery = PageQuery.extend({ orderNo: text, q: text });
 
 export const CustomerIdParams = z.object({ customerId: z.string().regex(/^\d{1,12}$/, 'must be an integer').transform(Number) });

@@ -22,6 +22,8 @@ const table = (db: Db) => db.withSchema('clients').table('clients');
 export interface ClientFilter {
   /** Substring of the name, ignoring case and accents. */
   name?: string;
+  /** The digits of a phone number: clients whose phone has exactly these digits. */
+  phoneDigits?: string;
   legacyIds?: number[];
 }
 
@@ -29,6 +31,7 @@ export interface ClientFilter {
 export function listClients(db: Db, options: { filter: ClientFilter; afterId?: string; limit: number }): Promise<ClientRow[]> {
   const query = table(db).select(COLUMNS).orderBy('id').limit(options.limit);
   if (options.filter.name) query.whereRaw("search_name like '%' || clients.fold(?) || '%'", [likeLiteral(options.filter.name)]);
+  if (options.filter.phoneDigits) query.where('phone_digits', options.filter.phoneDigits);
   if (options.filter.legacyIds) query.whereIn('legacy_id', options.filter.legacyIds);
   if (options.afterId) query.where('id', '>', options.afterId);
   return query;

@@ -22,10 +22,10 @@ export const presentClient = (row: ClientRow) => ({
 
 export function clientRoutes(api: Api, db: { primary: Db; replica: Db }, clock: () => Date): void {
   api.add(
-    { method: 'get', path: '/api/v1/clients', summary: 'List clients in id order, or search them by name', tags, access: ['agent', 'manager'], query: ClientListQuery, responses: { 200: { description: 'A page of clients', schema: ClientPage } } },
+    { method: 'get', path: '/api/v1/clients', summary: 'List clients in id order, or search them by name or phone', tags, access: ['agent', 'manager', 'intake'], query: ClientListQuery, responses: { 200: { description: 'A page of clients', schema: ClientPage } } },
     async ({ query }, _req, res) => {
       const afterId = query.cursor ? decodeCursor(query.cursor, z.uuid()) : undefined;
-      const rows = await listClients(db.replica, { filter: { name: query.name, legacyIds: query.legacy_id }, afterId, limit: query.limit + 1 });
+      const rows = await listClients(db.replica, { filter: { name: query.name, phoneDigits: query.phone, legacyIds: query.legacy_id }, afterId, limit: query.limit + 1 });
       res.json(toPage(rows, query.limit, (row) => row.id, presentClient));
     },
   );

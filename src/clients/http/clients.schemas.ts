@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { csv, legacyId, legacyIdParam, PageQuery, pageSchema, safeText } from '../../platform/http/index.js';
+import { csv, legacyId, legacyIdParam, PageQuery, pageSchema, phoneSearchParam, safeText } from '../../platform/http/index.js';
 
 const Phone = z.string().regex(/^\+?[0-9 ()/.-]{3,40}$/, 'Not a phone number');
 
@@ -27,6 +27,7 @@ export const PatchClient = z
 
 export const ClientListQuery = PageQuery.extend({
   name: safeText({ min: 1, max: 200 }).optional().describe('Part of the name; case and accents are ignored'),
+  phone: phoneSearchParam.optional().describe('A phone number, at least 5 digits: clients whose phone has the same digits, however either is spelt (+7 (912) 345-67-89 = 79123456789). With name, clients matching both'),
   legacy_id: csv(legacyIdParam).optional().describe('Only the migrated copies of these legacy records (comma-separated legacy ids)'),
 }).strict();
 

@@ -22,7 +22,8 @@ export async function writeComment(uow: UnitOfWork, deps: IncidentsDeps, inciden
   let current = incident;
   if (input.visibility === 'public' && author.kind === 'agent') {
     // An agent's first public answer is the first response: the incident is being worked on.
-    if (current.status === 'new') current = await applyTransition(uow, deps, current, { to: 'in_progress' });
+    // The reporter gets the answer itself, not a status notice besides.
+    if (current.status === 'new') current = await applyTransition(uow, deps, current, { to: 'in_progress' }, { quiet: true });
     requestReporterNotification(uow, current, 'incident.agent_reply', { comment_id: comment.id, body: input.body });
   }
   if (author.kind === 'reporter' && current.status === 'waiting_customer') {

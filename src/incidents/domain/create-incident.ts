@@ -4,7 +4,7 @@ import type { IncidentsDeps } from './deps.js';
 import { incidentView } from './incident-view.js';
 import { applyProblemRules } from './problem-links.js';
 import { dueTimes } from './sla.js';
-import { inTransaction } from './unit-of-work.js';
+import { inTransaction, type UnitOfWork } from './unit-of-work.js';
 
 export interface CreateIncidentInput {
   title: string;
@@ -83,11 +83,14 @@ export async function createIncident(deps: IncidentsDeps, input: CreateIncidentI
     deps.metrics.created.inc({ channel: incident.channel, priority: incident.priority });
     return incident;
   }
-  return inTransaction(deps, actor, async (uow) => {
-    const incident = await insertIncident(uow.trx, newRow(input, actor, uow.now, deps));
-    uow.record({ incident_id: incident.id, kind: created, after: { title: incident.title, priority: incident.priority, channel: incident.channel } });
-    uow.emit({ type: 'incident.created', aggregateType: 'incident', aggregateId: incident.id, data: incidentView(incident, uow.now) });
-    uow.afterCommit.push(() => deps.metrics.created.inc({ channel: incident.channel, priority: incident.priority }));
-    return applyProblemRules(uow, deps, incident);
-  });
+  return inTransaction(deps, actor, (uow) => createIncidentIn(uow, deps, input, actor));
+}
+
+/** Files an incident inside a unit of work that does more (intake: the message it came from). */
+export async function createIncidentIn(uow: UnitOfWork, deps: IncidentsDeps, input: CreateIncidentInput, actor: Actor): Promise<IncidentRow> {
+  const incident = await insertIncident(uow.trx, newRow(input, actor, uow.now, deps));
+  uow.record({ incident_id: incident.id, kind: 'created', after: { title: incident.title, priority: incident.priority, channel: incident.channel } });
+  uow.emit({ type: 'incident.created', aggregateType: 'incident', aggregateId: incident.id, data: incidentView(incident, uow.now) });
+  uow.afterCommit.push(() => deps.metrics.created.inc({ channel: incident.channel, priority: incident.priority }));
+  return applyProblemRules(uow, deps, incident);
 }

@@ -40,9 +40,10 @@ function effectsOf(incident: IncidentRow, request: TransitionRequest, now: Date)
 /**
  * Moves an incident to another status inside a unit of work, with its history entry,
  * event, reporter notification and metric. `force` is for the system's own moves (a problem
- * resolving its incidents), which may resolve from any open state.
+ * resolving its incidents), which may resolve from any open state. `quiet` tells the reporter
+ * nothing, for a move that comes with a message of its own (an agent's first reply).
  */
-export async function applyTransition(uow: UnitOfWork, deps: IncidentsDeps, incident: IncidentRow, request: TransitionRequest, options: { force?: boolean } = {}): Promise<IncidentRow> {
+export async function applyTransition(uow: UnitOfWork, deps: IncidentsDeps, incident: IncidentRow, request: TransitionRequest, options: { force?: boolean; quiet?: boolean } = {}): Promise<IncidentRow> {
   if (!options.force && !canTransition(incident.status, request.to)) {
     const allowed = allowedTransitions(incident.status);
     throw Conflict(`An incident in status ${incident.status} cannot move to ${request.to}; allowed: ${allowed.join(', ') || 'none (final status)'}`, { from: incident.status, to: request.to, allowed });
@@ -67,7 +68,7 @@ export async function applyTransition(uow: UnitOfWork, deps: IncidentsDeps, inci
     data: { from: incident.status, to: request.to, reason: request.reason ?? null, incident: incidentView(updated, uow.now) },
   });
   const template = TELL_REPORTER[request.to];
-  if (template) requestReporterNotification(uow, updated, template, { resolution: updated.resolution });
+  if (template && !options.quiet) requestReporterNotification(uow, updated, template, { resolution: updated.resolution });
   uow.afterCommit.push(() => deps.metrics.transitions.inc({ from: incident.status, to: request.to }));
   return updated;
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { outboxInsert, type DomainEvent } from '../../platform/events/index.js';
 import { historyInsert, type HistoryEntry } from '../data/history.repository.js';
 import type { Actor } from '../data/incident.repository.js';
+import { notificationInsert, type NewNotification } from '../data/notification.repository.js';
 import type { IncidentsDeps } from './deps.js';
 
 /**
@@ -11,6 +12,7 @@ import type { IncidentsDeps } from './deps.js';
 export class UnitOfWork {
   private readonly history: HistoryEntry[] = [];
   private readonly events: DomainEvent[] = [];
+  private readonly notifications: NewNotification[] = [];
   readonly afterCommit: (() => void)[] = [];
 
   constructor(
@@ -27,11 +29,17 @@ export class UnitOfWork {
     this.events.push({ ...event, actor: this.actor ? { id: this.actor.id, username: this.actor.username } : undefined });
   }
 
-  /** Writes history and events in one statement: each round trip to Postgres costs more than the SQL. */
+  /** Queues a message to a reporter; the notification worker sends it once this commits. */
+  notify(notification: Omit<NewNotification, 'created_at'>): void {
+    this.notifications.push({ ...notification, created_at: this.now });
+  }
+
+  /** Writes history, events and notifications in one statement: each round trip to Postgres costs more than the SQL. */
   async flush(): Promise<void> {
     const writes = [
       ...(this.history.length ? [historyInsert(this.trx, this.history).toSQL()] : []),
       ...(this.events.length ? [outboxInsert(this.trx, 'incidents', this.events, this.now).toSQL()] : []),
+      ...(this.notifications.length ? [notificationInsert(this.trx, this.notifications).toSQL()] : []),
     ];
     if (!writes.length) return;
     const [first, ...rest] = writes.reverse();

@@ -158,6 +158,14 @@ export function legacyCacheContract(name: string, create: (options: LegacyCacheO
       expect(await searchIds(cache, { tag: 'client:1', limit: 2 }, 'order')).toEqual([10, 12]);
     });
 
+    it('matches a tag exactly, never a part of it: a phone search by tag finds that number only', async () => {
+      const cache = await openWith([{ ...client(1, 'Anna Müller'), tags: ['phone:4930123'] }, { ...client(2, 'Hans Berg'), tags: ['phone:49301234567'] }, client(3, 'Eva Kim')]);
+      expect(await searchIds(cache, { tag: 'phone:4930123' })).toEqual([1]);
+      expect(await searchIds(cache, { tag: 'phone:49301234567', text: 'hans' })).toEqual([2]);
+      expect(await searchIds(cache, { tag: 'phone:49301234567', text: 'anna' })).toEqual([]);
+      expect(await searchIds(cache, { tag: 'phone:493012345' })).toEqual([]);
+    });
+
     it('pages with afterLegacyId and limit in id order, and the pages add up to every match', async () => {
       const ids = Array.from({ length: 23 }, (_, i) => ((i * 7) % 23) * 3 + 1);
       const cache = await openWith([...ids.map((id) => client(id, `Pager ${id}`)), client(500, 'Other')]);

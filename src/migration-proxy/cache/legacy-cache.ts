@@ -4,7 +4,7 @@ export interface CachedRecord {
   legacyId: number; // positive integer
   /** Text the search index matches, e.g. a client's full name or an order number. */
   searchText: string;
-  /** Exact-match groups, e.g. ['client:100005'] for an order of legacy customer 100005. */
+  /** Exact-match groups, e.g. ['client:100005'] for an order of legacy customer 100005, ['phone:4930123456'] for a client with that phone. */
   tags?: string[];
   /** The record in the proxy's public shape; any JSON-serialisable object. */
   value: Record<string, unknown>;

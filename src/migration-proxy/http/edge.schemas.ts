@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { safeText } from '../../platform/http/index.js';
+import { phoneSearchParam, safeText } from '../../platform/http/index.js';
 import { ROUTE_MODES } from '../routing/route-modes.js';
 
 const SourceState = z.enum(['ok', 'timeout', 'error', 'circuit_open', 'skipped']);
@@ -33,6 +33,7 @@ const MergedPageQuery = z.object({
 
 export const MergedClientQuery = MergedPageQuery.extend({
   name: safeText({ min: 1, max: 200 }).optional().describe('Part of the name. Our clients ignore case and accents; the legacy CRM ignores case only'),
+  phone: phoneSearchParam.optional().describe('A phone number, at least 5 digits: clients whose phone has the same digits, however either is spelt (+7 (912) 345-67-89 = 79123456789). With name, clients matching both'),
 }).strict();
 
 export const MergedOrderQuery = MergedPageQuery.extend({

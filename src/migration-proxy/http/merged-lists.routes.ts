@@ -7,7 +7,7 @@ import type { LegacyOrderView, LegacyRange } from '../legacy/legacy-crm.adapter.
 import type { LegacyGateway } from '../legacy/legacy-gateway.js';
 import { mergedPage, type MergedItem, type MergeSources } from '../merge/merged-page.js';
 import { migratedAmong, migratedFrom } from '../migration/ledger.js';
-import { clientsSpec, ordersSpec, presentLegacy, specOf, toCached, type LegacyView, type ResourceSpec } from '../resources.js';
+import { clientsSpec, ordersSpec, phoneTag, presentLegacy, specOf, toCached, type LegacyView, type ResourceSpec } from '../resources.js';
 import type { RouteModes } from '../routing/route-modes.js';
 import { forwardedFrom, type ServiceClient } from '../upstream/service-client.js';
 import { withUpstreamProblems } from './edge-problems.js';
@@ -111,12 +111,13 @@ export function mergedListRoutes(deps: MergedListDeps): void {
   const slice = <T>(offset: number, range: LegacyRange<T> | undefined) => ({ records: range?.items ?? [], more: range ? offset + range.items.length < range.total : false });
 
   api.add(
-    { method: 'get', path: '/api/v1/clients', summary: 'List or search clients: ours and the legacy CRM\'s, merged', tags: ['clients'], access: ['agent', 'manager'], query: MergedClientQuery, responses: { 200: { description: 'A page of the union, in one stable order', schema: MergedClientPage } } },
+    { method: 'get', path: '/api/v1/clients', summary: 'List or search clients by name or phone: ours and the legacy CRM\'s, merged', tags: ['clients'], access: ['agent', 'manager', 'intake'], query: MergedClientQuery, responses: { 200: { description: 'A page of the union, in one stable order', schema: MergedClientPage } } },
     async ({ query }, req, res) => {
       const answer = await answerMerged(clientsSpec, req, query, {
-        ours: ours('client', req, { name: query.name }),
-        legacy: (offset, count) => legacy.call('search_clients', async (crm, signal) => slice(offset, await crm.searchClients({ text: query.name, offset, count }, signal))),
-        cacheQuery: { text: query.name },
+        ours: ours('client', req, { name: query.name, phone: query.phone }),
+        legacy: (offset, count) => legacy.call('search_clients', async (crm, signal) => slice(offset, await crm.searchClients({ text: query.name, phoneDigits: query.phone, offset, count }, signal))),
+        // The cache tags legacy clients with their phone's digits (resources.ts).
+        cacheQuery: { text: query.name, tag: query.phone === undefined ? undefined : phoneTag(query.phone) },
       });
       res.json(answer.body);
       await answer.remember();

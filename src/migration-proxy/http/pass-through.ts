@@ -12,6 +12,8 @@ export interface PassThroughRoute {
   target: string;
   /** Name used in logs and as the metrics route label. */
   name: string;
+  /** No token at the edge: webhooks, which the service checks by their own secret or signature. */
+  public?: boolean;
 }
 
 /** pino-http gives every request its id and a logger bound to it. */
@@ -54,7 +56,7 @@ export function createPassThrough(logger: Logger) {
 
 /**
  * Streams requests under each prefix to its service after the edge has checked the token (the
- * service checks it again, and the roles).
+ * service checks it again, and the roles); public routes (webhooks) go through unchecked.
  */
 export function passThroughRouter(routes: PassThroughRoute[], verify: Verify, passThrough: ReturnType<typeof createPassThrough>) {
   const router = Router();
@@ -63,6 +65,7 @@ export function passThroughRouter(routes: PassThroughRoute[], verify: Verify, pa
     router.use((req, res, next) => {
       if (req.path !== route.prefix && !req.path.startsWith(`${route.prefix}/`)) return next();
       res.locals.routeLabel = `${route.prefix}/*`;
+      if (route.public) return proxy(req, res, next);
       authenticate(verify)(req, res, (error?: unknown) => (error ? next(error) : proxy(req, res, next)));
     });
   }

@@ -47,8 +47,11 @@ export interface Window {
 }
 
 export interface LegacyCrm {
-  /** Customers whose name contains `text` (legacy's own search), in legacy id order. */
-  searchClients(query: { text?: string } & Window, signal: AbortSignal): Promise<LegacyRange<LegacyClientView>>;
+  /**
+   * Customers whose name contains `text` (legacy's own search) and whose phone has the digits
+   * `phoneDigits` (legacy compares digits only), in legacy id order.
+   */
+  searchClients(query: { text?: string; phoneDigits?: string } & Window, signal: AbortSignal): Promise<LegacyRange<LegacyClientView>>;
   getClient(legacyId: number, signal: AbortSignal): Promise<LegacyClientView | undefined>;
   /** Orders by exact number or part of it, in legacy id order. */
   searchOrders(query: { text?: string; number?: string } & Window, signal: AbortSignal): Promise<LegacyRange<LegacyOrderView>>;
@@ -197,8 +200,8 @@ export function httpLegacyCrm(baseUrl: string): LegacyCrm {
   };
 
   return {
-    searchClients: async ({ text, ...window }, signal) =>
-      required(await range('/crm/customers', { q: text }, window, clientFromLegacy, signal), 'the customer search'),
+    searchClients: async ({ text, phoneDigits, ...window }, signal) =>
+      required(await range('/crm/customers', { q: text, phone: phoneDigits }, window, clientFromLegacy, signal), 'the customer search'),
     getClient: async (legacyId, signal) => {
       const customer = await get<CrmCustomer>(`/crm/customers/${legacyId}`, {}, signal);
       return customer && clientFromLegacy(customer);

@@ -88,12 +88,15 @@ export function serviceTokenSource(options: ServiceTokenOptions): ServiceTokenSo
   };
 }
 
-/** The migration proxy's service account (MIGRATION_CLIENT_ID) at the configured realm's token endpoint. */
-export function serviceTokenFromConfig(config: Config): ServiceTokenSource {
+/**
+ * A service account of ours at the configured realm's token endpoint: the migration proxy's
+ * (MIGRATION_CLIENT_ID), or intake's (INTAKE_CLIENT_ID, the incidents service's client lookups).
+ */
+export function serviceTokenFromConfig(config: Config, account: 'migration' | 'intake' = 'migration'): ServiceTokenSource {
   return serviceTokenSource({
     tokenUrl: `${keycloakBaseUrl(config)}/realms/${config.KEYCLOAK_REALM}/protocol/openid-connect/token`,
-    clientId: config.MIGRATION_CLIENT_ID,
-    clientSecret: config.MIGRATION_CLIENT_SECRET,
+    clientId: account === 'migration' ? config.MIGRATION_CLIENT_ID : config.INTAKE_CLIENT_ID,
+    clientSecret: account === 'migration' ? config.MIGRATION_CLIENT_SECRET : config.INTAKE_CLIENT_SECRET,
   });
 }
 

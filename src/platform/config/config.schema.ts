@@ -67,6 +67,7 @@ export const ConfigSchema = z.object({
   LEGACY_CRM_PORT: port(8090).describe('Port of the legacy CRM simulator (development and tests only).'),
   DEV_IDP_PORT: port(8180).describe('Port of the development identity provider, started when KEYCLOAK_URL is unset.'),
 
+  PROXY_URL: url.optional().describe('Where services reach the edge (the incidents service looks up clients by phone there). Default: http://127.0.0.1:PROXY_PORT.'),
   INCIDENTS_URL: url.optional().describe('Where the proxy reaches the incidents service. Default: http://127.0.0.1:INCIDENTS_PORT.'),
   CLIENTS_URL: url.optional().describe('Where the proxy reaches the clients service. Default: http://127.0.0.1:CLIENTS_PORT.'),
   ORDERS_URL: url.optional().describe('Where the proxy reaches the orders service. Default: http://127.0.0.1:ORDERS_PORT.'),
@@ -138,6 +139,41 @@ export const ConfigSchema = z.object({
   BACKFILL_RATE: integer(1, 100_000, 50).describe('Back-fill: records migrated per second at most, so the legacy CRM is not overwhelmed.'),
   ROUTE_MODE_REFRESH_MS: integer(100, 600_000, 1_000)
     .describe('How often each proxy re-reads the route modes an admin set (shared through Postgres).'),
+
+  PUBLIC_URL: url.optional()
+    .describe('Base URL of the public edge as Telegram, the SMS gateway and browsers reach it (https://helpdesk.example.com). Telegram\'s webhook is set to PUBLIC_URL/intake/telegram; SMS signatures are checked against PUBLIC_URL/intake/sms. Default: http://127.0.0.1:PROXY_PORT.'),
+  TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'a bot token from @BotFather, such as 123456:ABC-DEF…').optional()
+    .describe('Telegram bot token. Unset: the Telegram channel is off (said at start and in /health/ready).'),
+  TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, '16 to 256 characters of A-Z, a-z, 0-9, _ and -').optional()
+    .describe('Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token with every update; required with TELEGRAM_BOT_TOKEN.'),
+  TELEGRAM_API_URL: url.default('https://api.telegram.org').describe('Telegram Bot API root (a local Bot API server or a test stand-in may replace it).'),
+  TELEGRAM_RATE_PER_SECOND: integer(0, 10_000, 30).describe('Messages per second the notification worker sends through Telegram at most, overall (Telegram allows about 30); 0 turns the limit off.'),
+  TELEGRAM_CHAT_INTERVAL_MS: milliseconds(1_000).describe('Least time between two messages to one Telegram chat (Telegram allows about one a second); 0 turns the limit off.'),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'an account SID such as AC0123…').optional()
+    .describe('SMS gateway account (Twilio\'s Messages API). Unset: the SMS channel is off.'),
+  TWILIO_AUTH_TOKEN: z.string().min(8).optional().describe('SMS gateway auth token: signs inbound webhooks and authenticates outbound messages; required with TWILIO_ACCOUNT_SID.'),
+  SMS_FROM: z.string().regex(/^\+[1-9]\d{4,14}$/, 'a phone number in E.164 form, such as +15005550006').optional()
+    .describe('Our phone number, the sender of outbound SMS; required with TWILIO_ACCOUNT_SID.'),
+  SMS_API_URL: url.default('https://api.twilio.com').describe('SMS gateway REST root (Twilio\'s Messages API shape).'),
+  SMS_RATE_PER_SECOND: integer(0, 10_000, 1).describe('SMS sent per second at most (a Twilio long code allows one); 0 turns the limit off.'),
+  AMQP_URL: z.url({ protocol: /^amqps?$/ }).optional()
+    .describe('RabbitMQ of the enterprise service bus. Unset: the AMQP consumer is off; POST /intake/esb still works.'),
+  ESB_QUEUE: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/).default('figdesk.incidents').describe('Queue the ESB consumer files incidents from.'),
+  ESB_DEAD_LETTER_QUEUE: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/).default('figdesk.incidents.dead')
+    .describe('Where messages that are invalid or keep failing go, with the reason in the x-figdesk-reason header.'),
+  ESB_MAX_ATTEMPTS: integer(1, 100, 5).describe('Attempts at a failing ESB message before it goes to the dead-letter queue.'),
+  INTAKE_CLIENT_ID: z.string().min(1).default('helpdesk-intake')
+    .describe('Keycloak client whose service account the incidents service uses to look up clients by phone through the edge.'),
+  INTAKE_CLIENT_SECRET: z.string().min(1).default('intake-dev-secret')
+    .describe('Secret of INTAKE_CLIENT_ID. The default matches the development realm export; set the real one in production.'),
+  REOPEN_WINDOW: duration('3d').describe('A reporter\'s message this soon after their incident was resolved reopens it; a later one starts a new incident.'),
+  INTAKE_MAX_ATTEMPTS: integer(1, 100, 8).describe('Attempts at handling an inbox message before it is marked failed for an admin to look at.'),
+  REPORTER_LANGUAGE: z.enum(['en', 'ru']).default('en').describe('Language of messages to reporters whose language is unknown (SMS, ESB).'),
+  NOTIFICATIONS_WORKER: flag(true).describe('Run the notification worker inside the incidents service. Off: run `npm run notifications` as its own process.'),
+  NOTIFY_MAX_ATTEMPTS: integer(1, 100, 8).describe('Attempts at a message to a reporter before it is dead (an agent sees an internal note; an admin can retry it).'),
+  NOTIFY_RETRY_BASE_MS: milliseconds(2_000).describe('First retry delay of a failed message to a reporter; it doubles with every attempt, up to an hour.'),
+  NOTIFY_CLAIM_LEASE_MS: integer(1_000, 3_600_000, 300_000).describe('A worker holds the batch of messages it took this long at most; after that (it died) another worker sends them.'),
+  CHANNEL_POLL_MS: integer(10, 600_000, 1_000).describe('How often the inbox processor and the notification worker look for work written by other processes.'),
 
   SHUTDOWN_DRAIN_DELAY_MS: milliseconds(0)
     .describe('On shutdown, how long readiness answers 503 before the listener closes, so a load balancer stops sending first (a few seconds behind one).'),

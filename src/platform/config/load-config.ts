@@ -16,11 +16,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const config = result.data;
+  const incomplete = [...requiredTogether(config, ['TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET']), ...requiredTogether(config, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'SMS_FROM'])];
+  if (incomplete.length) throw new ConfigError(incomplete);
   if (config.NODE_ENV === 'production') {
     const missing = (['DATABASE_URL', 'KEYCLOAK_URL'] as const).filter((name) => !config[name]);
     if (missing.length) throw new ConfigError(missing.map((name) => `${name}: required when NODE_ENV=production`));
   }
   return config;
+}
+
+/** A channel's credentials come as a set: half of them is a mistake, not "channel off". */
+function requiredTogether(config: Config, names: (keyof Config)[]): string[] {
+  const given = names.filter((name) => config[name] !== undefined);
+  if (!given.length || given.length === names.length) return [];
+  return names.filter((name) => config[name] === undefined).map((name) => `${name}: required with ${given.join(' and ')}`);
 }
 
 /** Names every variable the schema knows, for checks of deployment files. */

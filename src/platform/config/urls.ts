@@ -1,6 +1,7 @@
 import type { Config } from './config.schema.js';
 
 export interface ServiceUrls {
+  edge: string;
   incidents: string;
   clients: string;
   orders: string;
@@ -11,6 +12,7 @@ export interface ServiceUrls {
 export function serviceUrls(config: Config): ServiceUrls {
   const local = (portNumber: number) => `http://127.0.0.1:${portNumber}`;
   return {
+    edge: config.PROXY_URL ?? local(config.PROXY_PORT),
     incidents: config.INCIDENTS_URL ?? local(config.INCIDENTS_PORT),
     clients: config.CLIENTS_URL ?? local(config.CLIENTS_PORT),
     orders: config.ORDERS_URL ?? local(config.ORDERS_PORT),

@@ -18,7 +18,7 @@ describe('migrations', () => {
       await migrateSchema(db.knex, schema, migrations);
       expect(await migrateSchema(db.knex, schema, migrations)).toEqual([]);
     }
-    expect(await tables('incidents')).toEqual(['comments', 'history', 'incidents', 'knex_migrations', 'knex_migrations_lock', 'outbox', 'problems']);
+    expect(await tables('incidents')).toEqual(['comments', 'history', 'inbox', 'incidents', 'intake_conversations', 'knex_migrations', 'knex_migrations_lock', 'notifications', 'outbox', 'problems']);
     expect(await tables('clients')).toEqual(['clients', 'knex_migrations', 'knex_migrations_lock']);
     expect(await tables('orders')).toEqual(['knex_migrations', 'knex_migrations_lock', 'orders']);
     expect(await tables('migration')).toEqual(['backfill_failures', 'backfills', 'knex_migrations', 'knex_migrations_lock', 'ledger', 'route_modes']);

@@ -3,6 +3,8 @@ import { v7 as uuidv7 } from 'uuid';
 
 /** A domain event as stored in a service's outbox and later shipped (ClickHouse, notifications). */
 export interface DomainEvent<T = unknown> {
+  /** Given when something else must name the event (a notification it asks for); else made here. */
+  id?: string;
   type: string;
   aggregateType: string;
   aggregateId: string;
@@ -12,7 +14,7 @@ export interface DomainEvent<T = unknown> {
 
 /** The outbox row of an event, as stored: payload is the JSON envelope. */
 export function outboxRow(event: DomainEvent, occurredAt: string) {
-  const eventId = uuidv7();
+  const eventId = event.id ?? uuidv7();
   return {
     event_id: eventId,
     type: event.type,

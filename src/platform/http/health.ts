@@ -12,13 +12,21 @@ export interface OptionalCheck {
   check: ReadinessCheck;
 }
 
+/** Thrown by a check of a component that is switched off by configuration: reported, not a failure. */
+export class SwitchedOff extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'SwitchedOff';
+  }
+}
+
 export type Checks = Record<string, ReadinessCheck | OptionalCheck>;
 /** Checks, or a function giving the current ones (whether a check is required may change). */
 export type ReadinessSource = Checks | (() => Checks);
 
 export interface ReadinessReport {
   status: 'ready' | 'unavailable';
-  checks: Record<string, { status: 'ok' | 'fail'; duration_ms: number; detail?: string; optional?: true }>;
+  checks: Record<string, { status: 'ok' | 'fail' | 'off'; duration_ms: number; detail?: string; optional?: true }>;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -35,6 +43,7 @@ async function runCheck(check: ReadinessCheck) {
     ]);
     return { status: 'ok' as const, duration_ms: Math.round(performance.now() - started) };
   } catch (error) {
+    if (error instanceof SwitchedOff) return { status: 'off' as const, duration_ms: 0, detail: error.message };
     return { status: 'fail' as const, duration_ms: Math.round(performance.now() - started), detail: error instanceof Error ? error.message : String(error) };
   } finally {
     clearTimeout(timer);
@@ -48,7 +57,7 @@ export async function readiness(checks: Checks): Promise<ReadinessReport> {
       typeof entry === 'function' ? ([name, await runCheck(entry)] as const) : ([name, { ...(await runCheck(entry.check)), optional: true as const }] as const),
     ),
   );
-  const ready = entries.every(([, result]) => result.status === 'ok' || 'optional' in result);
+  const ready = entries.every(([, result]) => result.status !== 'fail' || 'optional' in result);
   return { status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(entries) };
 }
 

@@ -43,4 +43,21 @@ export const booleanParam = z.enum(['true', 'false']).transform((text) => text =
 export const legacyId = z.number().int().min(1).max(MAX_LEGACY_ID);
 export const legacyIdParam = z.string().regex(/^[1-9][0-9]{0,14}$/, 'Expected a legacy id (a positive whole number)').transform(Number).pipe(legacyId);
 
+/** The digits of a phone number, which are what two spellings of one number (`+7 (912) 345-67-89`, `79123456789`) have in common. */
+export const phoneDigits = (phone: string): string => phone.replace(/[^0-9]/g, '');
+
+/** Fewer digits than this would match too many numbers to name one caller. */
+const MIN_PHONE_SEARCH_DIGITS = 5;
+
+/**
+ * A phone number to search by, as a query parameter: digits with spaces, dashes, brackets, dots,
+ * slashes and a leading +, as a phone may be stored; parsed to its digits.
+ */
+export const phoneSearchParam = z
+  .string()
+  .max(40)
+  .regex(/^\+?[0-9 ()/.-]+$/, 'Expected a phone number: digits, optionally with spaces, dashes, brackets, dots, slashes and a leading +')
+  .refine((text) => phoneDigits(text).length >= MIN_PHONE_SEARCH_DIGITS, `Expected at least ${MIN_PHONE_SEARCH_DIGITS} digits`)
+  .transform(phoneDigits);
+
 export const externalId = z.string().regex(/^[A-Za-z0-9:_.-]{1,100}$/, 'Expected an id of letters, digits and : _ . -');

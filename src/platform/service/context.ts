@@ -10,6 +10,11 @@ export interface ServiceContext {
   database: DatabaseFactory;
   /** The time source of domain rules (SLA clocks, jobs); tests control it. Default: the system clock. */
   clock?: () => Date;
+  /**
+   * Where services reach the edge. A function: the edge starts last, so with port 0 (tests) its
+   * address is known only after the others started. Default: PROXY_URL or the local PROXY_PORT.
+   */
+  edgeUrl?: () => string;
   /** Overrides the port from config (tests pass 0). */
   port?: number;
 }

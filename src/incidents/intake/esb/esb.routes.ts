@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import type { Api } from '../../../platform/http/index.js';
+import { actorOf } from '../../http/actor.js';
+import { IncidentSchema, incidentSchemas } from '../../http/incidents.schemas.js';
+import type { IncidentsDeps } from '../../domain/deps.js';
+import type { IntakeMetrics } from '../intake-metrics.js';
+import { fileFromEsb } from './esb-intake.js';
+
+/** The body the service bus sends: an incident as an agent would file it, minus the channel. */
+export const esbIncidentSchema = (categories: readonly string[]) => incidentSchemas(categories).CreateIncident.omit({ channel: true }).meta({ id: 'EsbIncident' });
+
+const IdempotencyHeaders = z.looseObject({
+  'idempotency-key': z.string({ error: 'Idempotency-Key is required: a repeat with the same key returns the first answer' }).regex(/^[\x21-\x7e]{1,255}$/, '1 to 255 visible ASCII characters'),
+});
+
+/** POST /intake/esb: other systems file incidents with their service account, idempotently. */
+export function esbRoutes(api: Api, deps: IncidentsDeps, metrics: IntakeMetrics): void {
+  api.add(
+    {
+      method: 'post',
+      path: '/intake/esb',
+      summary: 'File an incident from the enterprise service bus (Idempotency-Key required)',
+      tags: ['intake'],
+      access: ['intake'],
+      headers: IdempotencyHeaders,
+      body: esbIncidentSchema(deps.settings.categories),
+      responses: {
+        201: { description: 'Filed; a repeat of the key gets this answer again with Idempotent-Replayed: true', schema: IncidentSchema, headers: { Location: 'URL of the incident' } },
+        422: { description: 'The key was used before with another body' },
+      },
+    },
+    async ({ body, user }, req, res) => {
+      const key = req.get('idempotency-key') as string;
+      // Keys are the caller's own: two systems may well pick the same one. Scoped by the caller's
+      // user id (`sub`; a service account's is its client's), not by the client alone: everyone
+      // signed in through one public client (helpdesk-web) would otherwise share keys, and one
+      // person's repeat would be answered with another's incident.
+      const result = await fileFromEsb(deps, { externalId: `http:${user.id}:${key}`, incident: body }, actorOf(user));
+      metrics.messages.inc({ channel: 'esb', outcome: result.repeat ? 'duplicate' : 'filed' });
+      const incident = result.body as { id: string };
+      if (result.repeat) res.set('Idempotent-Replayed', 'true');
+      res.status(result.status).location(`/api/v1/incidents/${incident.id}`).json(result.body);
+    },
+  );
+}
