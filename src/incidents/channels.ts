@@ -105,6 +105,7 @@ export async function startChannels(options: { config: Config; deps: IncidentsDe
         queue: config.ESB_QUEUE,
         deadLetterQueue: config.ESB_DEAD_LETTER_QUEUE,
         maxAttempts: config.ESB_MAX_ATTEMPTS,
+        retryDelayMs: config.ESB_RETRY_DELAY_MS,
         handle: esbMessageHandler(deps, { queue: config.ESB_QUEUE }),
         onOutcome: (outcome) => metrics.messages.inc({ channel: 'esb', outcome }),
         logger: logger.child({ worker: 'esb-consumer' }),

@@ -161,6 +161,7 @@ export const ConfigSchema = z.object({
   ESB_QUEUE: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/).default('figdesk.incidents').describe('Queue the ESB consumer files incidents from.'),
   ESB_DEAD_LETTER_QUEUE: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/).default('figdesk.incidents.dead')
     .describe('Where messages that are invalid or keep failing go, with the reason in the x-figdesk-reason header.'),
+  ESB_RETRY_DELAY_MS: milliseconds(1_000).describe('First wait before a failed ESB message is tried again; it doubles per attempt, up to 30 s.'),
   ESB_MAX_ATTEMPTS: integer(1, 100, 5).describe('Attempts at a failing ESB message before it goes to the dead-letter queue.'),
   INTAKE_CLIENT_ID: z.string().min(1).default('helpdesk-intake')
     .describe('Keycloak client whose service account the incidents service uses to look up clients by phone through the edge.'),

@@ -1,7 +1,5 @@
-import { once } from 'node:events';
-import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { standInHarness, type Reply, type StandIn } from './harness.js';
 
 // A loopback stand-in for the Telegram Bot API (https://core.telegram.org/bots/api): enough of
 // sendMessage and the webhook methods to test a client against, plus switches for the ways the
@@ -33,24 +31,14 @@ export interface SentMessage {
 /** What the last setWebhook asked for. */
 export interface TelegramWebhook { url: string; secret_token: string | undefined; allowed_updates: string[] | undefined }
 
-export interface TelegramStandIn {
+export interface TelegramStandIn extends StandIn<TelegramCall, SentMessage> {
   /** The API root, like https://api.telegram.org: methods are at `${baseUrl}/bot${token}/${method}`. */
   readonly baseUrl: string;
-  readonly calls: TelegramCall[];
   readonly webhook: TelegramWebhook | undefined;
   delivered(chatId?: string | number): SentMessage[];
-  failNext(count: number, status?: number, retryAfterSeconds?: number): void;
-  setDown(down: boolean): void;
-  setHang(hang: boolean): void;
-  setLatency(ms: number): void;
-  waitForDelivered(count: number, timeoutMs?: number): Promise<SentMessage[]>;
-  reset(): void;
-  close(): Promise<void>;
 }
 
-interface Answer { status: number; payload: unknown; sent?: SentMessage }
-interface Failure { status: number; retryAfter: number | undefined }
-interface Waiter { count: number; resolve(): void; reject(error: Error): void }
+type Answer = Reply<SentMessage>;
 
 // The Bot API takes these as JSON-serialized strings when the body is a form or a query string.
 const JSON_FIELDS = ['reply_markup', 'reply_parameters', 'allowed_updates', 'entities', 'link_preview_options'];
@@ -90,26 +78,14 @@ async function readBody(req: IncomingMessage, query: URLSearchParams): Promise<R
 
 /** Starts a Telegram Bot API stand-in on a free loopback port that accepts only `options.token`. */
 export async function startTelegramStandIn(options: { token: string }): Promise<TelegramStandIn> {
-  const calls: TelegramCall[] = [];
-  const sent: SentMessage[] = [];
-  const failures: Failure[] = [];
-  const hung = new Set<ServerResponse>();
-  const waiters = new Set<Waiter>();
+  const harness = standInHarness<TelegramCall, SentMessage>('Telegram stand-in');
   let webhook: TelegramWebhook | undefined;
-  let down = false;
-  let hang = false;
-  let latencyMs = 0;
   let nextMessageId = 1;
-  let closing: Promise<void> | undefined;
   const botId = Number(/^\d+/.exec(options.token)?.[0] ?? 1);
   const bot = { id: botId, is_bot: true, first_name: 'Stand-in Bot', username: 'stand_in_bot', can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
 
-  const notify = () => {
-    for (const waiter of waiters) if (sent.length >= waiter.count) waiter.resolve();
-  };
-
   function sendMessage(body: Record<string, unknown>): Answer {
-    const failure = failures.shift();
+    const failure = harness.nextFailure();
     if (failure) {
       // The Bot API's own wording for the 403 a client most needs to handle; HTTP's for the rest.
       const description = failure.status === 403 ? 'Forbidden: bot was blocked by the user' : (STATUS_CODES[failure.status] ?? 'Error');
@@ -132,7 +108,7 @@ export async function startTelegramStandIn(options: { token: string }): Promise<
     if (body.reply_parameters !== undefined) message.reply_parameters = body.reply_parameters;
     const chat = { id: chatId, type: typeof chatId === 'string' ? 'channel' : chatId < 0 ? 'supergroup' : 'private' };
     const result = { message_id: message.message_id, from: bot, chat, date: Math.floor(message.at.getTime() / 1000), text, ...(message.reply_markup ? { reply_markup: message.reply_markup } : {}) };
-    return { ...ok(result), sent: message };
+    return { ...ok(result), delivered: message };
   }
 
   function setWebhook(body: Record<string, unknown>): Answer {
@@ -169,94 +145,23 @@ export async function startTelegramStandIn(options: { token: string }): Promise<
     return method ? method(body) : error(404, 'Not Found: method not found');
   }
 
-  const gone = (res: ServerResponse) => closing !== undefined || res.destroyed || !res.socket || res.socket.destroyed;
-
-  /** Writes the answer unless the client is gone; only then does the call count as answered. */
-  function answer(res: ServerResponse, call: TelegramCall, status: number, payload: unknown): boolean {
-    if (gone(res)) return false;
-    const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
-    const type = typeof payload === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) }).end(text);
-    call.status = status;
-    call.response = payload;
-    return true;
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://stand-in');
+  const standIn = await harness.listen(async (req, url) => {
     const path = /^\/bot([^/]+)\/([^/]+)\/?$/.exec(url.pathname);
-    const call: TelegramCall = { method: path?.[2] ?? '', body: {}, status: undefined, response: undefined, at: new Date() };
-    calls.push(call);
+    const call = harness.record({ method: path?.[2] ?? '', body: {}, status: undefined, response: undefined, at: new Date() });
     const body = await readBody(req, url.searchParams);
     call.body = body ?? {};
-    // Unref'd: a delayed answer must not keep the process alive; after close() it is simply dropped.
-    if (latencyMs > 0) await sleep(latencyMs, undefined, { ref: false });
-    // Read after the delay, so a switch flipped meanwhile applies to requests in flight.
-    if (hang) return void hung.add(res.once('close', () => hung.delete(res)));
-    // A dead service behind a proxy: the proxy answers, in text, whatever the method.
-    if (down) return void answer(res, call, 502, 'Bad Gateway');
-    // A client that gave up during the delay neither uses up a failNext nor gets a message sent.
-    if (gone(res)) return;
-    const result = route(path, body);
-    if (answer(res, call, result.status, result.payload) && result.sent) {
-      sent.push(result.sent);
-      notify();
-    }
-  }
-
-  // A request whose client went away mid-body is just cut; it stays recorded as never answered.
-  const server = createServer((req, res) => void handle(req, res).catch(() => res.destroy()));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+    return { call, reply: () => route(path, body) };
+  });
 
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    calls,
+    ...standIn,
     get webhook() {
       return webhook;
     },
-    delivered: (chatId) => sent.filter((message) => chatId === undefined || String(message.chat_id) === String(chatId)),
-    failNext(count, status = 500, retryAfterSeconds) {
-      for (let i = 0; i < count; i++) failures.push({ status, retryAfter: retryAfterSeconds });
-    },
-    setDown: (value) => void (down = value),
-    setHang: (value) => void (hang = value),
-    setLatency: (ms) => void (latencyMs = Math.max(0, ms)),
-    waitForDelivered(count, timeoutMs = 5000) {
-      return new Promise<SentMessage[]>((resolve, reject) => {
-        const settle = (error?: Error) => {
-          clearTimeout(timer);
-          waiters.delete(waiter);
-          if (error) reject(error);
-          else resolve([...sent]);
-        };
-        const waiter: Waiter = { count, resolve: () => settle(), reject: settle };
-        const timer = setTimeout(() => settle(new Error(`Telegram stand-in: ${sent.length} of ${count} messages delivered after ${timeoutMs} ms`)), timeoutMs);
-        waiters.add(waiter);
-        notify();
-      });
-    },
+    delivered: (chatId) => harness.delivered.filter((message) => chatId === undefined || String(message.chat_id) === String(chatId)),
     reset() {
-      calls.length = 0;
-      sent.length = 0;
-      failures.length = 0;
+      standIn.reset();
       webhook = undefined;
-      down = hang = false;
-      latencyMs = 0;
-      // Hung requests would never be answered now; cut them so they do not leak into the next test.
-      for (const res of hung) res.destroy();
-      hung.clear();
-    },
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        for (const res of hung) res.destroy();
-        for (const waiter of waiters) waiter.reject(new Error('Telegram stand-in closed'));
-        server.close(() => resolve());
-        // close() alone waits for requests in flight, and hung ones never finish.
-        server.closeAllConnections();
-      });
-      return closing;
     },
   };
 }

@@ -37,10 +37,10 @@ export async function fileFromEsb(deps: IncidentsDeps, filing: EsbFiling, actor:
   const requestHash = hashOf(filing.incident);
   const first = await inTransaction(deps, actor, async (uow) => {
     const fresh = await takeIdempotencyKey(uow.trx, { channel: 'esb', external_id: filing.externalId, conversation: null, payload: filing.incident, received_at: uow.now, request_hash: requestHash });
-    if (!fresh && filing.externalId.startsWith('http')) return undefined;
+    if (!fresh) return undefined;
     const incident = await createIncidentIn(uow, deps, { ...filing.incident, channel: 'esb' }, actor);
     const body = incidentView(incident, uow.now);
-    if (fresh) await saveInboxResult(uow.trx, 'esb', filing.externalId, { incident_id: incident.id, status: 201, body });
+    await saveInboxResult(uow.trx, 'esb', filing.externalId, { incident_id: incident.id, status: 201, body });
     return { status: 201, body, repeat: false };
   });
   if (first) return first;
