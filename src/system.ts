@@ -60,8 +60,9 @@ export async function startSystem(initial: Config, logger: Logger, injected: { d
       config = { ...config, DEV_IDP_PORT: idp.port, KEYCLOAK_ISSUER: idp.issuer };
     }
 
-    let edgeUrl: string | undefined;
-    const context = () => ({ config, logger, database, clock: injected.clock, edgeUrl: () => edgeUrl ?? serviceUrls(config).edge });
+    // The edge's address is known once it listens; services ask for it when they need it.
+    const edge: { url?: string } = {};
+    const context = () => ({ config, logger, database, clock: injected.clock, edgeUrl: () => edge.url ?? serviceUrls(config).edge });
     const run = (name: string, start: () => Promise<RunningService>) => lifecycle.start(name, start, (service) => service.stop());
 
     const legacyCrm = await run('legacy-crm', () => startLegacyCrm(context()));
@@ -83,7 +84,7 @@ export async function startSystem(initial: Config, logger: Logger, injected: { d
     };
     // The edge starts last and, being registered last, stops first: no request reaches a stopped service.
     const proxy = await run('migration-proxy', () => databaseServices['migration-proxy'](context()));
-    edgeUrl = config.PROXY_URL ?? proxy.url;
+    edge.url = config.PROXY_URL ?? proxy.url;
 
     return {
       lifecycle,

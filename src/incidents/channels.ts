@@ -84,16 +84,20 @@ export async function startChannels(options: { config: Config; deps: IncidentsDe
   if (config.TELEGRAM_BOT_TOKEN && config.TELEGRAM_WEBHOOK_SECRET) {
     routers.push(telegramRoutes({ secret: config.TELEGRAM_WEBHOOK_SECRET, intake, metrics, clock: deps.clock }));
     readiness.channel_telegram = on;
-    // Telegram must know where to send updates, and the secret to send with them. Not fatal: an
-    // unreachable Bot API at start must not keep the helpdesk down (npm run telegram:webhook redoes it).
-    const webhook = `${publicUrl(config)}/intake/telegram`;
-    await telegramBotApi({ apiUrl: config.TELEGRAM_API_URL, token: config.TELEGRAM_BOT_TOKEN })
-      .setWebhook(webhook, config.TELEGRAM_WEBHOOK_SECRET)
-      .then(() => logger.info({ webhook }, 'Telegram webhook set'))
-      .catch((error: unknown) => logger.error({ err: error, webhook }, 'could not set the Telegram webhook; run npm run telegram:webhook once the Bot API is reachable'));
+    // Telegram must know where to send updates, and the secret to send with them. Only with a
+    // PUBLIC_URL: Telegram cannot reach a loopback default. Not fatal: an unreachable Bot API at
+    // start must not keep the helpdesk down (npm run telegram:webhook redoes it).
+    if (config.PUBLIC_URL) {
+      const webhook = `${publicUrl(config)}/intake/telegram`;
+      await telegramBotApi({ apiUrl: config.TELEGRAM_API_URL, token: config.TELEGRAM_BOT_TOKEN })
+        .setWebhook(webhook, config.TELEGRAM_WEBHOOK_SECRET)
+        .then(() => logger.info({ webhook }, 'Telegram webhook set'))
+        .catch((error: unknown) => logger.error({ err: error, webhook }, 'could not set the Telegram webhook; run npm run telegram:webhook once the Bot API is reachable'));
+    } else logger.warn('PUBLIC_URL is not set: the Telegram webhook was not set (Telegram needs a public https address)');
   } else readiness.channel_telegram = off('TELEGRAM_BOT_TOKEN is not set');
   if (config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN) {
-    routers.push(smsRoutes({ authToken: config.TWILIO_AUTH_TOKEN, publicUrl: publicUrl(config), intake, metrics, clock: deps.clock }));
+    // Without PUBLIC_URL, the edge's own address (known once it listens, with port 0 in tests).
+    routers.push(smsRoutes({ authToken: config.TWILIO_AUTH_TOKEN, publicUrl: () => (config.PUBLIC_URL ?? options.edgeUrl?.() ?? publicUrl(config)).replace(/\/$/, ''), intake, metrics, clock: deps.clock }));
     readiness.channel_sms = on;
   } else readiness.channel_sms = off('TWILIO_ACCOUNT_SID is not set');
   esbRoutes(api, deps, metrics);

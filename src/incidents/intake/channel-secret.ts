@@ -18,7 +18,8 @@ export function twilioSignature(authToken: string, url: string, params: Record<s
     .sort()
     .reduce((text, name) => {
       const value = params[name] as string | string[];
-      return text + (Array.isArray(value) ? [...value].sort().map((item) => name + item).join('') : name + value);
+      // A repeated parameter counts each distinct value once, in order, as the twilio library has it.
+      return text + (Array.isArray(value) ? [...new Set(value)].sort().map((item) => name + item).join('') : name + value);
     }, url);
   return createHmac('sha1', authToken).update(Buffer.from(data, 'utf8')).digest('base64');
 }

@@ -7,6 +7,8 @@ import { writeComment } from '../domain/add-comment.js';
 import { createIncidentIn } from '../domain/create-incident.js';
 import type { IncidentsDeps } from '../domain/deps.js';
 import { incidentKey } from '../domain/incident-ref.js';
+import { incidentView } from '../domain/incident-view.js';
+import { applyProblemRules } from '../domain/problem-links.js';
 import { applyTransition } from '../domain/transition-incident.js';
 import type { UnitOfWork } from '../domain/unit-of-work.js';
 import { conversationOf, type Attachment, type InboundMessage, type Sender } from './inbound-message.js';
@@ -78,12 +80,14 @@ export async function handleInbound(uow: UnitOfWork, deps: IncidentsDeps, messag
       reply(uow, sender, language, 'bot.new_prompt', {});
     }
     if (message.command !== 'new' || !message.text) return { outcome: 'command' };
+    // A /new with its text answers an earlier bare /new: the message after it threads onto this one.
+    if (conversation?.new_requested_at) await saveConversation(uow.trx, key, { new_requested_at: null }, uow.now);
     const incident = await fileNew(uow, deps, sender, language, message.text, [], { clientId, phone: conversation?.phone ?? null });
     return { outcome: 'filed', incidentId: incident.id };
   }
 
   if (message.kind === 'contact') {
-    for (const incident of open) await addContact(uow, incident, message.phone, clientId);
+    for (const incident of open) await addContact(uow, deps, incident, message.phone, clientId);
     reply(uow, sender, language, 'bot.contact_saved', { client_found: Boolean(lookup?.clientId) });
     return { outcome: 'contact' };
   }
@@ -98,8 +102,10 @@ export async function handleInbound(uow: UnitOfWork, deps: IncidentsDeps, messag
   }
   const forcedNew = Boolean(conversation?.new_requested_at && uow.now.getTime() - new Date(conversation.new_requested_at).getTime() < NEW_REQUEST_VALID_MS);
   if (!forcedNew && open[0]) {
-    await writeComment(uow, deps, open[0], { body: bodyOf(message.text, message.attachments, false), visibility: 'public', attachments: message.attachments }, author);
-    return { outcome: 'threaded', incidentId: open[0].id };
+    // A client found by this message's lookup (an earlier one failed) belongs on the open incident too.
+    const target = lookup?.clientId && !open[0].client_id ? await linkClient(uow, deps, open[0], lookup.clientId) : open[0];
+    await writeComment(uow, deps, target, { body: bodyOf(message.text, message.attachments, false), visibility: 'public', attachments: message.attachments }, author);
+    return { outcome: 'threaded', incidentId: target.id };
   }
   const resolved = recent.find((incident) => incident.status === 'resolved' && incident.resolved_at && uow.now.getTime() - new Date(incident.resolved_at).getTime() <= settings.reopenWindowMs);
   if (!forcedNew && resolved) {
@@ -126,9 +132,24 @@ async function fileNew(uow: UnitOfWork, deps: IncidentsDeps, sender: Sender, lan
 }
 
 /** A shared phone number goes onto the reporter of each open incident, with the client it found. */
-async function addContact(uow: UnitOfWork, incident: IncidentRow, phone: string, clientId: string | null): Promise<void> {
-  const changes = { reporter: { ...incident.reporter, phone }, ...(clientId && !incident.client_id ? { client_id: clientId } : {}) };
-  await updateIncident(uow.trx, incident.id, changes, uow.now);
-  uow.record({ incident_id: incident.id, kind: 'field', field: 'reporter', before: incident.reporter, after: changes.reporter });
-  if (changes.client_id) uow.record({ incident_id: incident.id, kind: 'field', field: 'client_id', before: null, after: clientId });
+async function addContact(uow: UnitOfWork, deps: IncidentsDeps, incident: IncidentRow, phone: string, clientId: string | null): Promise<void> {
+  await changeByIntake(uow, deps, incident, { reporter: { ...incident.reporter, phone }, ...(clientId && !incident.client_id ? { client_id: clientId } : {}) });
+}
+
+/** Links an incident that has no client to the one its reporter's phone found. */
+function linkClient(uow: UnitOfWork, deps: IncidentsDeps, incident: IncidentRow, clientId: string): Promise<IncidentRow> {
+  return changeByIntake(uow, deps, incident, { client_id: clientId });
+}
+
+/**
+ * What a reporter's message changes on an incident, as an agent's edit would be recorded: a
+ * history entry per field, `incident.updated`, and the problem rules a new client may match.
+ */
+async function changeByIntake(uow: UnitOfWork, deps: IncidentsDeps, incident: IncidentRow, changes: { reporter?: Reporter; client_id?: string }): Promise<IncidentRow> {
+  let updated = await updateIncident(uow.trx, incident.id, changes, uow.now);
+  const fields = (Object.keys(changes) as (keyof typeof changes)[]).map((field) => ({ field, before: incident[field] ?? null, after: changes[field] }));
+  for (const change of fields) uow.record({ incident_id: incident.id, kind: 'field', ...change });
+  uow.emit({ type: 'incident.updated', aggregateType: 'incident', aggregateId: incident.id, data: { changes: fields, incident: incidentView(updated, uow.now) } });
+  if (changes.client_id) updated = await applyProblemRules(uow, deps, updated);
+  return updated;
 }

@@ -40,13 +40,15 @@ function readItem(item: InboxItem, settings: ConversationSettings): InboundMessa
 export function startInboxProcessor(deps: IncidentsDeps, options: InboxProcessorOptions): WorkLoop {
   const { metrics, logger } = options;
 
-  // A shared phone, or an SMS from a number not checked yet: ask the edge which client it is.
+  // A shared phone, or a message from a phone not checked yet (an SMS's number, a Telegram chat's
+  // shared phone whose lookup failed): ask the edge which client it is.
   async function lookupFor(message: InboundMessage): Promise<ClientLookup | undefined> {
     if (message.kind === 'contact') return { phone: message.phone, ...(await options.findClient(message.phone)) };
-    if (message.kind !== 'text' || message.sender.channel !== 'sms') return undefined;
+    if (message.kind !== 'text') return undefined;
     const known = await findConversation(deps.db.primary, conversationOf(message.sender));
     if (known?.client_checked_at) return undefined;
-    return { phone: message.sender.address, ...(await options.findClient(message.sender.address)) };
+    const phone = message.sender.channel === 'sms' ? message.sender.address : known?.phone;
+    return phone ? { phone, ...(await options.findClient(phone)) } : undefined;
   }
 
   async function handle(item: InboxItem): Promise<void> {
@@ -61,7 +63,7 @@ export function startInboxProcessor(deps: IncidentsDeps, options: InboxProcessor
       const lookup = await lookupFor(message);
       const result = await inTransaction(deps, reporterActor(message.sender), async (uow) => {
         const handled = await handleInbound(uow, deps, message, options.settings, lookup);
-        await completeInboxItem(uow.trx, item.id, { state: 'done', incident_id: handled.incidentId ?? null, at: uow.now });
+        await completeInboxItem(uow.trx, item.id, { state: handled.outcome === 'ignored' ? 'ignored' : 'done', incident_id: handled.incidentId ?? null, at: uow.now });
         return handled;
       });
       metrics.messages.inc({ channel: item.channel, outcome: result.outcome });

@@ -85,8 +85,15 @@ export function startNotificationWorker(deps: IncidentsDeps, options: Notificati
       if (!channels.length) return 0;
       const claimedAt = Date.now();
       const batch = await claimNotifications(deps.db.primary, deps.clock(), options.leaseMs, options.batchSize ?? 100, channels);
-      // Side by side: the rate limits, not this loop, decide the pace; each chat keeps its order.
-      await Promise.all(batch.map((notification) => deliver(notification, claimedAt)));
+      // One recipient's messages one after another, in order; recipients side by side, paced by the rate limits.
+      const byRecipient = new Map<string, NotificationRow[]>();
+      for (const notification of batch) {
+        const key = `${notification.channel}:${notification.recipient}`;
+        byRecipient.set(key, [...(byRecipient.get(key) ?? []), notification]);
+      }
+      await Promise.all([...byRecipient.values()].map(async (messages) => {
+        for (const notification of messages) await deliver(notification, claimedAt);
+      }));
       return batch.length;
     },
   });

@@ -13,12 +13,12 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>
  * computed over the URL the gateway called, which is our public URL, not the one this service
  * sees behind the edge; a request that fails it is refused before anything is stored.
  */
-export function smsRoutes(options: { authToken: string; publicUrl: string; intake: InboxIntake; metrics: IntakeMetrics; clock: () => Date }): Router {
+export function smsRoutes(options: { authToken: string; publicUrl: () => string; intake: InboxIntake; metrics: IntakeMetrics; clock: () => Date }): Router {
   const router = Router();
   router.post('/intake/sms', express.urlencoded({ extended: false, limit: '256kb' }), async (req, res) => {
     const params = (req.body ?? {}) as Record<string, string | string[]>;
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
-    const expected = twilioSignature(options.authToken, `${options.publicUrl}/intake/sms${query}`, params);
+    const expected = twilioSignature(options.authToken, `${options.publicUrl()}/intake/sms${query}`, params);
     if (!sameSecret(req.get('x-twilio-signature'), expected)) {
       options.metrics.messages.inc({ channel: 'sms', outcome: 'rejected' });
       throw Forbidden('X-Twilio-Signature does not match this request');
