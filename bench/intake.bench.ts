@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startTelegramStandIn } from '../test/support/stand-ins/telegram-bot-api.js';
 import { ms, runLoad, type LoadResult } from './support/load.js';
 import { machine, writeSection } from './support/report.js';
-import { BENCH_PORTS, startSystemProcess } from './support/system-process.js';
+import { BENCH_PORTS, startServiceProcess, startSystemProcess } from './support/system-process.js';
 
 const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -19,6 +19,9 @@ const CHATS = 2_000;
 const TOKEN = '424242:bench-intake-token-abcdefghijkl';
 const SECRET = 'bench-intake-webhook-secret-0123';
 const databaseName = 'figdesk_bench_intake';
+// The measured services run one per process, as in production; the all-in-one system around them
+// provides the identity provider and the services the webhooks do not touch.
+const PORTS = { proxy: 18380, incidents: 18381 };
 
 const databaseUrl = (() => {
   const url = new URL(serverUrl);
@@ -52,8 +55,18 @@ async function main(): Promise<void> {
   const db = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: CONCURRENCY } });
   const telegram = await startTelegramStandIn({ token: TOKEN });
   const channelEnv = { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_URL: telegram.baseUrl, TELEGRAM_RATE_PER_SECOND: '0', TELEGRAM_CHAT_INTERVAL_MS: '0', LOG_LEVEL: 'warn' };
-  // The worker runs apart (below), so the intake figures are the webhook's and the processor's alone.
-  const system = await startSystemProcess(databaseUrl, { ...channelEnv, NOTIFICATIONS_WORKER: 'false', CHANNEL_POLL_MS: '100' });
+  const system = await startSystemProcess(databaseUrl);
+  // The notification worker runs apart (below), so the intake figures are the webhook's and the processor's alone.
+  const incidentsService = await startServiceProcess('incidents', PORTS.incidents, { ...channelEnv, INCIDENTS_PORT: String(PORTS.incidents), DATABASE_URL: databaseUrl, NOTIFICATIONS_WORKER: 'false', PROXY_URL: `http://127.0.0.1:${PORTS.proxy}` });
+  const edgeService = await startServiceProcess('migration-proxy', PORTS.proxy, {
+    PROXY_PORT: String(PORTS.proxy),
+    DATABASE_URL: databaseUrl,
+    INCIDENTS_URL: incidentsService.url,
+    CLIENTS_URL: `http://127.0.0.1:${BENCH_PORTS.clients}`,
+    ORDERS_URL: `http://127.0.0.1:${BENCH_PORTS.orders}`,
+    LEGACY_CRM_URL: `http://127.0.0.1:${BENCH_PORTS.legacy}`,
+    LOG_LEVEL: 'warn',
+  });
   const count = async (sql: string) => Number(((await db.raw(sql)).rows[0] as { n: string }).n);
   try {
     // Baseline: the same row stored by direct SQL, one statement per update, no HTTP.
@@ -63,9 +76,9 @@ async function main(): Promise<void> {
       durationMs: SECONDS * 1000,
       task: () => db.raw(`insert into incidents.inbox (channel, external_id, conversation, payload, received_at, next_attempt_at, state) values ('telegram', ?, ?, ?::jsonb, now(), now(), 'ignored') on conflict do nothing`, [String(baselineId++), 'telegram:0', update()]),
     });
-    const direct = await runLoad({ concurrency: CONCURRENCY, durationMs: SECONDS * 1000, task: post(`http://127.0.0.1:${BENCH_PORTS.incidents}/intake/telegram`) });
+    const direct = await runLoad({ concurrency: CONCURRENCY, durationMs: SECONDS * 1000, task: post(`${incidentsService.url}/intake/telegram`) });
     const startedEdge = performance.now();
-    const edge = await runLoad({ concurrency: CONCURRENCY, durationMs: SECONDS * 1000, task: post(`http://127.0.0.1:${BENCH_PORTS.proxy}/intake/telegram`) });
+    const edge = await runLoad({ concurrency: CONCURRENCY, durationMs: SECONDS * 1000, task: post(`${edgeService.url}/intake/telegram`) });
 
     const sent = direct.requests + edge.requests;
     const stored = await count(`select count(*) as n from incidents.inbox where channel = 'telegram' and external_id::bigint < 1000000000`);
@@ -104,7 +117,7 @@ async function main(): Promise<void> {
     const lines = [
       '## Intake: Telegram webhooks into PostgreSQL, and the notification worker',
       '',
-      `\`npm run bench:intake\`, measured ${new Date().toISOString().slice(0, 10)} on ${machine(postgresVersion)}. The system runs compiled in its own process; ${CONCURRENCY} concurrent callers post updates from ${CHATS.toLocaleString('en')} private chats for ${SECONDS} s per row. Target: ≥ 1,000 updates/s with every update accounted for.`,
+      `\`npm run bench:intake\`, measured ${new Date().toISOString().slice(0, 10)} on ${machine(postgresVersion)}. The incidents service and the edge run compiled, each in its own process as in production (the rest of the system in a third); ${CONCURRENCY} concurrent callers post updates from ${CHATS.toLocaleString('en')} private chats for ${SECONDS} s per row. Target: ≥ 1,000 updates/s with every update accounted for.`,
       '',
       '| updates posted to | updates/s | p50 | p95 | errors |',
       '|---|---|---|---|---|',
@@ -119,6 +132,8 @@ async function main(): Promise<void> {
     await writeSection('intake', lines.join('\n'));
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
+    await edgeService.stop();
+    await incidentsService.stop();
     await system.stop();
     await telegram.close();
     await db.destroy();
