@@ -22,8 +22,11 @@ import { startNotificationWorker, type NotificationWorkerOptions } from './notif
 import { createNotificationMetrics, type NotificationMetrics } from './notifications/notifications-metrics.js';
 import { smsRateLimit, telegramRateLimit } from './notifications/rate-limits.js';
 
-/** The edge's address as Telegram and the SMS gateway see it. */
-export const publicUrl = (config: Config) => (config.PUBLIC_URL ?? `http://127.0.0.1:${config.PROXY_PORT}`).replace(/\/$/, '');
+/**
+ * The edge's address as Telegram and the SMS gateway see it: PUBLIC_URL, else the edge's own
+ * address (known only once it listens when its port is chosen by the OS, hence a function).
+ */
+export const publicUrl = (config: Config, edgeUrl?: () => string) => (config.PUBLIC_URL ?? edgeUrl?.() ?? serviceUrls(config).edge).replace(/\/$/, '');
 
 /** The outbound side of each configured channel, for the notification worker. */
 export function notificationChannels(config: Config): NotificationWorkerOptions['channels'] {
@@ -96,8 +99,7 @@ export async function startChannels(options: { config: Config; deps: IncidentsDe
     } else logger.warn('PUBLIC_URL is not set: the Telegram webhook was not set (Telegram needs a public https address)');
   } else readiness.channel_telegram = off('TELEGRAM_BOT_TOKEN is not set');
   if (config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN) {
-    // Without PUBLIC_URL, the edge's own address (known once it listens, with port 0 in tests).
-    routers.push(smsRoutes({ authToken: config.TWILIO_AUTH_TOKEN, publicUrl: () => (config.PUBLIC_URL ?? options.edgeUrl?.() ?? publicUrl(config)).replace(/\/$/, ''), intake, metrics, clock: deps.clock }));
+    routers.push(smsRoutes({ authToken: config.TWILIO_AUTH_TOKEN, publicUrl: () => publicUrl(config, options.edgeUrl), intake, metrics, clock: deps.clock }));
     readiness.channel_sms = on;
   } else readiness.channel_sms = off('TWILIO_ACCOUNT_SID is not set');
   esbRoutes(api, deps, metrics);
@@ -123,7 +125,7 @@ export async function startChannels(options: { config: Config; deps: IncidentsDe
   logger.info(
     {
       telegram: readiness.channel_telegram === on ? 'on' : 'off',
-      sms: readiness.channel_sms === on ? `on, signed for ${publicUrl(config)}/intake/sms` : 'off',
+      sms: readiness.channel_sms === on ? `on, signed for ${config.PUBLIC_URL ? `${publicUrl(config)}/intake/sms` : "the edge's own address (PUBLIC_URL unset)"}` : 'off',
       amqp: consumer ? `on, queue ${config.ESB_QUEUE}` : 'off',
       notification_worker: notifications ? 'on' : 'off (run npm run notifications)',
     },

@@ -61,8 +61,8 @@ export async function claimInboxItems(db: Knex, now: Date, leaseMs: number, limi
   return (rows as InboxItem[]).sort((a, b) => Number(a.id) - Number(b.id));
 }
 
-/** Marks a message handled, inside the transaction of its effects: both happen or neither. */
-export async function completeInboxItem(trx: Knex.Transaction, id: string, outcome: { state: 'done' | 'ignored'; incident_id?: string | null; at: Date }): Promise<void> {
+/** Marks a message handled; given the transaction of its effects, both happen or neither. */
+export async function completeInboxItem(trx: Db, id: string, outcome: { state: 'done' | 'ignored'; incident_id?: string | null; at: Date }): Promise<void> {
   await inbox(trx).where({ id }).update({ state: outcome.state, incident_id: outcome.incident_id ?? null, processed_at: outcome.at, locked_until: null, last_error: null });
 }
 

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { findConversation, recentIncidentsOf, saveConversation } from '../data/conversation.repository.js';
+import { recentIncidentsOf, saveConversation, type ConversationRow } from '../data/conversation.repository.js';
 import { updateIncident, type Actor, type IncidentRow, type Reporter } from '../data/incident.repository.js';
 import type { Language } from '../data/notification.repository.js';
 import type { CommentAuthor } from '../data/comment.repository.js';
@@ -58,12 +58,20 @@ function reply(uow: UnitOfWork, sender: Sender, language: Language, template: st
  * What a reporter's message does, inside the transaction that also marks it handled:
  * commands answer; a message threads onto the conversation's newest open incident, reopens
  * one resolved within the reopen window, or else opens a new incident, answered with its key.
+ * `known.conversation` was read before the transaction: no other message of this conversation is
+ * handled meanwhile (see claimInboxItems), so it is still current.
  */
-export async function handleInbound(uow: UnitOfWork, deps: IncidentsDeps, message: Exclude<InboundMessage, { kind: 'ignored' }>, settings: ConversationSettings, lookup?: ClientLookup): Promise<{ outcome: IntakeOutcome; incidentId?: string }> {
+export async function handleInbound(
+  uow: UnitOfWork,
+  deps: IncidentsDeps,
+  message: Exclude<InboundMessage, { kind: 'ignored' }>,
+  settings: ConversationSettings,
+  known: { conversation: ConversationRow | undefined; lookup?: ClientLookup },
+): Promise<{ outcome: IntakeOutcome; incidentId?: string }> {
   const { sender } = message;
+  const { conversation, lookup } = known;
   const key = conversationOf(sender);
   const language = sender.language ?? settings.language;
-  const conversation = await findConversation(uow.trx, key);
   if (lookup) {
     const found = lookup.checked ? { client_id: lookup.clientId ?? conversation?.client_id ?? null, client_checked_at: uow.now } : {};
     await saveConversation(uow.trx, key, { phone: lookup.phone, ...found }, uow.now);

@@ -1,7 +1,7 @@
 import type { Update } from '@grammyjs/types';
 import type { Logger } from '../../platform/logging/index.js';
 import { startWorkLoop, type WorkLoop } from '../../platform/lifecycle/index.js';
-import { findConversation } from '../data/conversation.repository.js';
+import { findConversation, type ConversationRow } from '../data/conversation.repository.js';
 import { claimInboxItems, completeInboxItem, failInboxItem, type InboxItem } from '../data/inbox.repository.js';
 import type { IncidentsDeps } from '../domain/deps.js';
 import { inTransaction } from '../domain/unit-of-work.js';
@@ -42,10 +42,9 @@ export function startInboxProcessor(deps: IncidentsDeps, options: InboxProcessor
 
   // A shared phone, or a message from a phone not checked yet (an SMS's number, a Telegram chat's
   // shared phone whose lookup failed): ask the edge which client it is.
-  async function lookupFor(message: InboundMessage): Promise<ClientLookup | undefined> {
+  async function lookupFor(message: InboundMessage, known: ConversationRow | undefined): Promise<ClientLookup | undefined> {
     if (message.kind === 'contact') return { phone: message.phone, ...(await options.findClient(message.phone)) };
     if (message.kind !== 'text') return undefined;
-    const known = await findConversation(deps.db.primary, conversationOf(message.sender));
     if (known?.client_checked_at) return undefined;
     const phone = message.sender.channel === 'sms' ? message.sender.address : known?.phone;
     return phone ? { phone, ...(await options.findClient(phone)) } : undefined;
@@ -56,13 +55,14 @@ export function startInboxProcessor(deps: IncidentsDeps, options: InboxProcessor
       const message = readItem(item, options.settings);
       if (message.kind === 'ignored') {
         logger.info({ inbox_id: item.id, channel: item.channel, reason: message.reason }, 'inbox message ignored');
-        await deps.db.primary.transaction((trx) => completeInboxItem(trx, item.id, { state: 'ignored', at: deps.clock() }));
+        await completeInboxItem(deps.db.primary, item.id, { state: 'ignored', at: deps.clock() });
         metrics.messages.inc({ channel: item.channel, outcome: 'ignored' });
         return;
       }
-      const lookup = await lookupFor(message);
+      const conversation = await findConversation(deps.db.primary, conversationOf(message.sender));
+      const lookup = await lookupFor(message, conversation);
       const result = await inTransaction(deps, reporterActor(message.sender), async (uow) => {
-        const handled = await handleInbound(uow, deps, message, options.settings, lookup);
+        const handled = await handleInbound(uow, deps, message, options.settings, { conversation, lookup });
         await completeInboxItem(uow.trx, item.id, { state: handled.outcome === 'ignored' ? 'ignored' : 'done', incident_id: handled.incidentId ?? null, at: uow.now });
         return handled;
       });

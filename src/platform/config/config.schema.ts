@@ -141,7 +141,7 @@ export const ConfigSchema = z.object({
     .describe('How often each proxy re-reads the route modes an admin set (shared through Postgres).'),
 
   PUBLIC_URL: url.optional()
-    .describe('Base URL of the public edge as Telegram, the SMS gateway and browsers reach it (https://helpdesk.example.com). Telegram\'s webhook is set to PUBLIC_URL/intake/telegram; SMS signatures are checked against PUBLIC_URL/intake/sms. Default: http://127.0.0.1:PROXY_PORT.'),
+    .describe('Base URL of the public edge as Telegram, the SMS gateway and browsers reach it (https://helpdesk.example.com). Telegram\'s webhook is set to PUBLIC_URL/intake/telegram; SMS signatures are checked against PUBLIC_URL/intake/sms. Default: the edge\'s own address (PROXY_URL, else http://127.0.0.1:PROXY_PORT).'),
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'a bot token from @BotFather, such as 123456:ABC-DEF…').optional()
     .describe('Telegram bot token. Unset: the Telegram channel is off (said at start and in /health/ready).'),
   TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, '16 to 256 characters of A-Z, a-z, 0-9, _ and -').optional()

@@ -1,6 +1,6 @@
 import { HttpProblem } from '../../../platform/http/index.js';
 import type { IncidentsDeps } from '../../domain/deps.js';
-import { esbIncidentSchema } from './esb.routes.js';
+import { esbIncidentSchema } from './esb.schemas.js';
 import { fileFromEsb } from './esb-intake.js';
 
 /** A message no retry can make acceptable: it goes to the dead-letter queue with this reason. */

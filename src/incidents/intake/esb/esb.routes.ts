@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import type { Api } from '../../../platform/http/index.js';
 import { actorOf } from '../../http/actor.js';
-import { IncidentSchema, incidentSchemas } from '../../http/incidents.schemas.js';
+import { IncidentSchema } from '../../http/incidents.schemas.js';
+import { esbIncidentSchema } from './esb.schemas.js';
 import type { IncidentsDeps } from '../../domain/deps.js';
 import type { IntakeMetrics } from '../intake-metrics.js';
 import { fileFromEsb } from './esb-intake.js';
 
-/** The body the service bus sends: an incident as an agent would file it, minus the channel. */
-export const esbIncidentSchema = (categories: readonly string[]) => incidentSchemas(categories).CreateIncident.omit({ channel: true }).meta({ id: 'EsbIncident' });
 
 const IdempotencyHeaders = z.looseObject({
   'idempotency-key': z.string({ error: 'Idempotency-Key is required: a repeat with the same key returns the first answer' }).regex(/^[\x21-\x7e]{1,255}$/, '1 to 255 visible ASCII characters'),
