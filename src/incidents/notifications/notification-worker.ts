@@ -43,10 +43,12 @@ export function startNotificationWorker(deps: IncidentsDeps, options: Notificati
   const retryDelay = (attempts: number, error: unknown) =>
     Math.max(error instanceof SendFailed && error.retryAfterMs ? error.retryAfterMs : 0, Math.min(3_600_000, options.retryBaseMs * 2 ** Math.max(0, attempts - 1)));
 
-  async function noteUndelivered(notification: NotificationRow, reason: string): Promise<void> {
-    if (!notification.incident_id) return;
+  /** Gives up on a message, and says so on its incident in the same transaction: no dead message without its note. */
+  async function markDead(notification: NotificationRow, reason: string): Promise<void> {
     await inTransaction(deps, SYSTEM, async (uow) => {
-      const incident = await loadIncident(uow.trx, notification.incident_id as string, { forUpdate: true });
+      const died = await markFailed(uow.trx, notification.id, reason, null);
+      if (!died || !notification.incident_id) return;
+      const incident = await loadIncident(uow.trx, notification.incident_id, { forUpdate: true });
       const body = `The reporter did not get our message (${notification.template}, ${notification.channel} to ${notification.recipient}) after ${notification.attempts} attempts: ${reason}`;
       await writeComment(uow, deps, incident, { body: body.slice(0, 20_000), visibility: 'internal' }, SYSTEM);
     });
@@ -70,10 +72,10 @@ export function startNotificationWorker(deps: IncidentsDeps, options: Notificati
       const reason = error instanceof Error ? error.message : String(error);
       const giveUp = (error instanceof SendFailed && error.permanent) || notification.attempts >= options.maxAttempts || !(error instanceof SendFailed);
       const retryAt = giveUp ? null : new Date(deps.clock().getTime() + retryDelay(notification.attempts, error));
-      const died = await markFailed(deps.db.primary, notification.id, reason, retryAt);
+      if (retryAt) await markFailed(deps.db.primary, notification.id, reason, retryAt);
+      else await markDead(notification, reason);
       metrics.sent.inc({ channel: notification.channel, outcome: retryAt ? 'retry' : 'dead' });
       logger[retryAt ? 'warn' : 'error']({ err: error, notification_id: notification.id, channel: notification.channel, attempts: notification.attempts, retry_at: retryAt }, retryAt ? 'message to reporter failed; will retry' : 'message to reporter is dead');
-      if (died) await noteUndelivered(notification, reason);
     }
   }
 
