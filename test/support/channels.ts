@@ -205,8 +205,31 @@ export async function legacyCustomerWithOwnPhone(channels: ChannelSystem, from: 
   throw new Error(`no seeded customer from index ${from} on has a phone of their own`);
 }
 
-/** Makes the legacy CRM simulator fail every API call (or stop failing). */
-export async function legacyCrmFailing(channels: ChannelSystem, failing: boolean): Promise<void> {
-  const response = await fetch(`${channels.t.system.services.legacyCrm.url}/crm/admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errorRate: failing ? 1 : 0 }) });
+/** Changes how badly the legacy CRM simulator behaves (see tools/legacy-crm/faults.ts). */
+async function legacyCrmFaults(channels: ChannelSystem, faults: { errorRate?: number; latencyMs?: number }): Promise<void> {
+  const response = await fetch(`${channels.t.system.services.legacyCrm.url}/crm/admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
   if (!response.ok) throw new Error(`the legacy CRM refused the faults: ${response.status}`);
+}
+
+/** Makes the legacy CRM simulator fail every API call (or stop failing). */
+export const legacyCrmFailing = (channels: ChannelSystem, failing: boolean) => legacyCrmFaults(channels, { errorRate: failing ? 1 : 0 });
+
+/**
+ * Keeps the inbox processor inside one round for about `ms`: a shared contact makes it look the
+ * phone up through the edge while the legacy CRM answers that slowly. Messages stored meanwhile
+ * are claimed together by the next round, as one batch. Answers a function that ends the hold.
+ */
+export async function holdInboxProcessor(channels: ChannelSystem, ms: number): Promise<() => Promise<void>> {
+  await legacyCrmFaults(channels, { latencyMs: ms });
+  const holder = telegramUser();
+  const contact = holder.message({ contact: { phone_number: newPhone().slice(1), first_name: holder.user.first_name, user_id: holder.user.id } });
+  await postUpdate(channels, contact).expect(200);
+  await eventually(async () => {
+    const [row] = await channels.t.database.knex.withSchema('incidents').table('inbox').where({ channel: 'telegram', external_id: String(contact.update_id) }).select('attempts');
+    if (!row || row.attempts < 1) throw new Error('the processor has not claimed the contact yet');
+  });
+  return async () => {
+    await legacyCrmFaults(channels, { latencyMs: 0 });
+    await handled(channels, 'telegram', contact.update_id);
+  };
 }

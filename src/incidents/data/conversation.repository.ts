@@ -11,10 +11,18 @@ export interface ConversationRow {
   updated_at: Date;
 }
 
+const CONTACT = "coalesce(i.reporter->>'telegram_chat_id', i.reporter->>'phone')";
+
 const conversations = (db: Db) => db.withSchema('incidents').table('intake_conversations');
 
 export async function findConversation(db: Db, conversation: string): Promise<ConversationRow | undefined> {
   return conversations(db).where({ conversation }).first() as Promise<ConversationRow | undefined>;
+}
+
+/** Several conversations' rows at once, by key: a batch of messages from different chats. */
+export async function findConversations(db: Db, keys: string[]): Promise<Map<string, ConversationRow>> {
+  const rows = keys.length ? ((await conversations(db).whereIn('conversation', keys)) as ConversationRow[]) : [];
+  return new Map(rows.map((row) => [row.conversation, row]));
 }
 
 /** Creates or changes a conversation's row; only the columns given change. */
@@ -26,7 +34,28 @@ export async function saveConversation(trx: Knex.Transaction, conversation: stri
 export async function recentIncidentsOf(db: Db, channel: 'telegram' | 'sms', contact: string, limit: number): Promise<IncidentRow[]> {
   return selectIncidents(db)
     .where('i.channel', channel)
-    .whereRaw("coalesce(i.reporter->>'telegram_chat_id', i.reporter->>'phone') = ?", [contact])
+    .whereRaw(`${CONTACT} = ?`, [contact])
     .orderBy('i.created_at', 'desc')
     .limit(limit) as Promise<IncidentRow[]>;
+}
+
+/**
+ * The same for several conversations in one statement (a batch of messages from different
+ * chats), keyed as conversationOf keys them: `channel:contact`. Each is its own index scan.
+ */
+export async function recentIncidentsOfMany(db: Db, senders: { channel: 'telegram' | 'sms'; address: string }[], limit: number): Promise<Map<string, IncidentRow[]>> {
+  const recent = new Map<string, IncidentRow[]>(senders.map((sender) => [`${sender.channel}:${sender.address}`, []]));
+  if (!senders.length) return recent;
+  // The literal channel list lets Postgres use the partial index incidents_conversation_idx,
+  // whose predicate it cannot prove from `i.channel = c.channel` alone (it would scan the table).
+  const newest = selectIncidents(db).whereRaw(`i.channel in ('telegram', 'sms') and i.channel = c.channel and ${CONTACT} = c.contact`).orderBy('i.created_at', 'desc').limit(limit).toSQL();
+  const { rows } = await db.raw(
+    `select c.channel || ':' || c.contact as conversation_key, r.*
+     from unnest(?::text[], ?::text[]) with ordinality as c(channel, contact, position)
+     cross join lateral (${newest.sql}) as r
+     order by c.position, r.created_at desc`,
+    [senders.map((sender) => sender.channel), senders.map((sender) => sender.address), ...newest.bindings],
+  );
+  for (const { conversation_key: key, ...incident } of rows as (IncidentRow & { conversation_key: string })[]) recent.get(key)?.push(incident);
+  return recent;
 }

@@ -66,6 +66,16 @@ export async function completeInboxItem(trx: Db, id: string, outcome: { state: '
   await inbox(trx).where({ id }).update({ state: outcome.state, incident_id: outcome.incident_id ?? null, processed_at: outcome.at, locked_until: null, last_error: null });
 }
 
+/** Marks several messages handled in one statement, inside the transaction of their effects. */
+export async function completeInboxItems(trx: Knex.Transaction, outcomes: { id: string; state: 'done' | 'ignored'; incident_id: string | null }[], at: Date): Promise<void> {
+  if (!outcomes.length) return;
+  await trx.raw(
+    `update incidents.inbox as i set state = o.state, incident_id = o.incident_id::uuid, processed_at = ?, locked_until = null, last_error = null
+     from unnest(?::bigint[], ?::text[], ?::text[]) as o(id, state, incident_id) where i.id = o.id`,
+    [at, outcomes.map((outcome) => outcome.id), outcomes.map((outcome) => outcome.state), outcomes.map((outcome) => outcome.incident_id)] as never,
+  );
+}
+
 /** A failed attempt: try again at `retryAt`, or, with none, leave it failed for an admin. */
 export async function failInboxItem(db: Db, id: string, error: string, retryAt: Date | null): Promise<void> {
   await inbox(db)

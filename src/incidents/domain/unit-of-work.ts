@@ -10,16 +10,30 @@ import type { IncidentsDeps } from './deps.js';
  * commit together or not at all; metrics move only after the commit.
  */
 export class UnitOfWork {
-  private readonly history: HistoryEntry[] = [];
-  private readonly events: DomainEvent[] = [];
-  private readonly notifications: NewNotification[] = [];
-  readonly afterCommit: (() => void)[] = [];
+  private readonly history: HistoryEntry[];
+  private readonly events: DomainEvent[];
+  private readonly notifications: NewNotification[];
+  readonly afterCommit: (() => void)[];
 
   constructor(
     readonly trx: Knex.Transaction,
     readonly now: Date,
     readonly actor: Actor | null,
-  ) {}
+    shared?: UnitOfWork,
+  ) {
+    this.history = shared?.history ?? [];
+    this.events = shared?.events ?? [];
+    this.notifications = shared?.notifications ?? [];
+    this.afterCommit = shared?.afterCommit ?? [];
+  }
+
+  /**
+   * The same transaction and pending writes, on behalf of another actor: a batch of messages
+   * from several reporters is one transaction, and each message's history names its reporter.
+   */
+  as(actor: Actor | null): UnitOfWork {
+    return new UnitOfWork(this.trx, this.now, actor, this);
+  }
 
   record(entry: Omit<HistoryEntry, 'at' | 'actor'>): void {
     this.history.push({ ...entry, at: this.now, actor: this.actor });

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { recentIncidentsOf, saveConversation, type ConversationRow } from '../data/conversation.repository.js';
+import { saveConversation, type ConversationRow } from '../data/conversation.repository.js';
 import { updateIncident, type Actor, type IncidentRow, type Reporter } from '../data/incident.repository.js';
 import type { Language } from '../data/notification.repository.js';
 import type { CommentAuthor } from '../data/comment.repository.js';
@@ -14,6 +14,8 @@ import type { UnitOfWork } from '../domain/unit-of-work.js';
 import { conversationOf, type Attachment, type InboundMessage, type Sender } from './inbound-message.js';
 
 const OPEN = new Set(['new', 'in_progress', 'waiting_customer']);
+/** How many of a conversation's newest incidents a message is judged against. */
+export const RECENT_INCIDENTS = 20;
 // A /new without text makes the next message a new incident, if it comes within this time.
 const NEW_REQUEST_VALID_MS = 24 * 3_600_000;
 
@@ -58,18 +60,19 @@ function reply(uow: UnitOfWork, sender: Sender, language: Language, template: st
  * What a reporter's message does, inside the transaction that also marks it handled:
  * commands answer; a message threads onto the conversation's newest open incident, reopens
  * one resolved within the reopen window, or else opens a new incident, answered with its key.
- * `known.conversation` was read before the transaction: no other message of this conversation is
- * handled meanwhile (see claimInboxItems), so it is still current.
+ * `known.conversation` may be read before the transaction: no other message of this conversation
+ * is handled meanwhile (see claimInboxItems), so it is still current. `known.recent` are the
+ * conversation's newest incidents (recentIncidentsOf), read inside the transaction.
  */
 export async function handleInbound(
   uow: UnitOfWork,
   deps: IncidentsDeps,
   message: Exclude<InboundMessage, { kind: 'ignored' }>,
   settings: ConversationSettings,
-  known: { conversation: ConversationRow | undefined; lookup?: ClientLookup },
+  known: { conversation: ConversationRow | undefined; lookup?: ClientLookup; recent: IncidentRow[] },
 ): Promise<{ outcome: IntakeOutcome; incidentId?: string }> {
   const { sender } = message;
-  const { conversation, lookup } = known;
+  const { conversation, lookup, recent } = known;
   const key = conversationOf(sender);
   const language = sender.language ?? settings.language;
   if (lookup) {
@@ -77,7 +80,6 @@ export async function handleInbound(
     await saveConversation(uow.trx, key, { phone: lookup.phone, ...found }, uow.now);
   }
   const clientId = lookup?.clientId ?? conversation?.client_id ?? null;
-  const recent = await recentIncidentsOf(uow.trx, sender.channel, sender.address, 20);
   const open = recent.filter((incident) => OPEN.has(incident.status));
 
   if (message.kind === 'command') {

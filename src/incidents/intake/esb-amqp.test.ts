@@ -10,6 +10,7 @@ import { createLogger } from '../../platform/logging/index.js';
 import { incidentsDeps } from '../index.js';
 import { ATTEMPTS_HEADER, REASON_HEADER, startEsbConsumer, type EsbConsumer, type EsbOutcome } from './esb/amqp-consumer.js';
 import { esbMessageHandler, type EsbMessageHandler } from './esb/esb-message.js';
+import { databaseRefuses } from '../../../test/support/database-faults.js';
 import { amqpForTests, deleteQueues, uniqueQueueName } from '../../../test/support/rabbitmq.js';
 import { startTestSystem, type TestSystem } from '../../../test/support/system.js';
 
@@ -192,26 +193,6 @@ function amqpSuite(brokerUrl: string): void {
    * Makes the database itself refuse the insert of an incident with this title, `times` times
    * (a sequence counts them: it does not roll back with the refused transaction).
    */
-  async function databaseRefuses(title: string, times: number): Promise<() => Promise<void>> {
-    const name = `esb_test_refuse_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    const db = t.database.knex;
-    await db.raw(`create sequence public.${name}`);
-    await db.raw(`
-      create function public.${name}() returns trigger language plpgsql as $$
-      begin
-        if new.title = ${db.raw('?', [title]).toQuery()} and nextval('public.${name}') <= ${times} then
-          raise exception 'the database refuses %', new.title;
-        end if;
-        return new;
-      end $$`);
-    await db.raw(`create trigger ${name} before insert on incidents.incidents for each row execute function public.${name}()`);
-    return async () => {
-      await db.raw(`drop trigger ${name} on incidents.incidents`);
-      await db.raw(`drop function public.${name}()`);
-      await db.raw(`drop sequence public.${name}`);
-    };
-  }
-
   it('a persistent message with a message id files one incident with channel esb, and is acknowledged once that is committed', async () => {
     const messageId = randomUUID();
     const title = `Stock sync failed ${messageId.slice(0, 8)}`;
@@ -230,7 +211,7 @@ function amqpSuite(brokerUrl: string): void {
   it('when the database refuses the write, the message is not lost: it comes back and is filed once', async () => {
     const messageId = randomUUID();
     const title = `Refused once ${messageId.slice(0, 8)}`;
-    const allow = await databaseRefuses(title, 1);
+    const allow = await databaseRefuses(t.database.knex, title, 1);
     try {
       const retriedBefore = await outcomes('retried');
       await publish(queue, { title }, { messageId });
@@ -327,7 +308,7 @@ function amqpSuite(brokerUrl: string): void {
     queues.push(ownQueue, `${ownQueue}.dead`);
     const messageId = randomUUID();
     const title = `Always refused ${messageId.slice(0, 8)}`;
-    const allow = await databaseRefuses(title, 1_000);
+    const allow = await databaseRefuses(t.database.knex, title, 1_000);
     const consumer = await ownConsumer({ queue: ownQueue, maxAttempts: 3 });
     try {
       await publish(ownQueue, { title }, { messageId });

@@ -1,12 +1,12 @@
 import type { Update } from '@grammyjs/types';
 import type { Logger } from '../../platform/logging/index.js';
 import { startWorkLoop, type WorkLoop } from '../../platform/lifecycle/index.js';
-import { findConversation, type ConversationRow } from '../data/conversation.repository.js';
-import { claimInboxItems, completeInboxItem, failInboxItem, type InboxItem } from '../data/inbox.repository.js';
+import { findConversation, findConversations, recentIncidentsOf, recentIncidentsOfMany, type ConversationRow } from '../data/conversation.repository.js';
+import { claimInboxItems, completeInboxItem, completeInboxItems, failInboxItem, type InboxItem } from '../data/inbox.repository.js';
 import type { IncidentsDeps } from '../domain/deps.js';
 import { inTransaction } from '../domain/unit-of-work.js';
 import type { FindClientByPhone } from './client-lookup.js';
-import { handleInbound, reporterActor, type ClientLookup, type ConversationSettings } from './conversation.js';
+import { handleInbound, RECENT_INCIDENTS, reporterActor, type ClientLookup, type ConversationSettings, type IntakeOutcome } from './conversation.js';
 import { conversationOf, type InboundMessage } from './inbound-message.js';
 import type { IntakeMetrics } from './intake-metrics.js';
 import { readSms } from './sms/sms-message.js';
@@ -21,7 +21,7 @@ export interface InboxProcessorOptions {
   logger: Logger;
 }
 
-const BATCH = 50;
+const BATCH = 100;
 const LEASE_MS = 60_000;
 /** 1 s, 2 s, 4 s … up to 10 minutes between attempts at a message that failed. */
 const backoffMs = (attempts: number) => Math.min(600_000, 1_000 * 2 ** Math.max(0, attempts - 1));
@@ -32,10 +32,15 @@ function readItem(item: InboxItem, settings: ConversationSettings): InboundMessa
   return { kind: 'ignored', reason: `no handler for ${item.channel} in the inbox` };
 }
 
+type Readable = { item: InboxItem; message: Exclude<InboundMessage, { kind: 'ignored' }> };
+
 /**
- * Handles the inbox: each message in its own transaction, which also marks it done, so a
- * crash before the commit leaves it pending and a crash after it leaves nothing to redo.
- * A failing message is retried with backoff and, after `maxAttempts`, left failed for an admin.
+ * Handles the inbox. The messages claimed in a round (one per conversation) are handled in one
+ * transaction, which also marks them done: a crash before the commit leaves them pending, and
+ * one after it leaves nothing to redo. A batch costs a handful of statements besides each
+ * message's own writes, where a transaction per message cost eight round trips.
+ * When a batch fails, each of its messages is tried in a transaction of its own, so one bad
+ * message fails alone; it is retried with backoff and, after `maxAttempts`, left failed for an admin.
  */
 export function startInboxProcessor(deps: IncidentsDeps, options: InboxProcessorOptions): WorkLoop {
   const { metrics, logger } = options;
@@ -50,11 +55,43 @@ export function startInboxProcessor(deps: IncidentsDeps, options: InboxProcessor
     return phone ? { phone, ...(await options.findClient(phone)) } : undefined;
   }
 
-  async function handle(item: InboxItem): Promise<void> {
+  const ignored = (item: InboxItem, reason: string) => {
+    logger.info({ inbox_id: item.id, channel: item.channel, reason }, 'inbox message ignored');
+  };
+
+  async function handleBatch(items: InboxItem[]): Promise<void> {
+    const readable: Readable[] = [];
+    const skipped: InboxItem[] = [];
+    for (const item of items) {
+      const message = readItem(item, options.settings);
+      if (message.kind === 'ignored') {
+        ignored(item, message.reason);
+        skipped.push(item);
+      } else readable.push({ item, message });
+    }
+    const conversations = await findConversations(deps.db.primary, readable.map(({ message }) => conversationOf(message.sender)));
+    const lookups = await Promise.all(readable.map(({ message }) => lookupFor(message, conversations.get(conversationOf(message.sender)))));
+    const outcomes = await inTransaction(deps, null, async (batch) => {
+      const recent = await recentIncidentsOfMany(batch.trx, readable.map(({ message }) => message.sender), RECENT_INCIDENTS);
+      const handled: { item: InboxItem; outcome: IntakeOutcome; incidentId: string | null }[] = [];
+      for (const [index, { item, message }] of readable.entries()) {
+        const key = conversationOf(message.sender);
+        const lookup = lookups[index];
+        const result = await handleInbound(batch.as(reporterActor(message.sender)), deps, message, options.settings, { conversation: conversations.get(key), recent: recent.get(key) ?? [], ...(lookup ? { lookup } : {}) });
+        handled.push({ item, outcome: result.outcome, incidentId: result.incidentId ?? null });
+      }
+      for (const item of skipped) handled.push({ item, outcome: 'ignored', incidentId: null });
+      await completeInboxItems(batch.trx, handled.map(({ item, outcome, incidentId }) => ({ id: item.id, state: outcome === 'ignored' ? 'ignored' : 'done', incident_id: incidentId })), batch.now);
+      return handled;
+    });
+    for (const { item, outcome } of outcomes) metrics.messages.inc({ channel: item.channel, outcome });
+  }
+
+  async function handleOne(item: InboxItem): Promise<void> {
     try {
       const message = readItem(item, options.settings);
       if (message.kind === 'ignored') {
-        logger.info({ inbox_id: item.id, channel: item.channel, reason: message.reason }, 'inbox message ignored');
+        ignored(item, message.reason);
         await completeInboxItem(deps.db.primary, item.id, { state: 'ignored', at: deps.clock() });
         metrics.messages.inc({ channel: item.channel, outcome: 'ignored' });
         return;
@@ -62,7 +99,8 @@ export function startInboxProcessor(deps: IncidentsDeps, options: InboxProcessor
       const conversation = await findConversation(deps.db.primary, conversationOf(message.sender));
       const lookup = await lookupFor(message, conversation);
       const result = await inTransaction(deps, reporterActor(message.sender), async (uow) => {
-        const handled = await handleInbound(uow, deps, message, options.settings, { conversation, lookup });
+        const recent = await recentIncidentsOf(uow.trx, message.sender.channel, message.sender.address, RECENT_INCIDENTS);
+        const handled = await handleInbound(uow, deps, message, options.settings, { conversation, recent, ...(lookup ? { lookup } : {}) });
         await completeInboxItem(uow.trx, item.id, { state: handled.outcome === 'ignored' ? 'ignored' : 'done', incident_id: handled.incidentId ?? null, at: uow.now });
         return handled;
       });
@@ -80,9 +118,18 @@ export function startInboxProcessor(deps: IncidentsDeps, options: InboxProcessor
     idleMs: options.idleMs,
     logger,
     async round() {
-      // One message per conversation per round (see claimInboxItems), so these run side by side safely.
+      // One message per conversation per round (see claimInboxItems), so a batch never holds two
+      // messages whose order matters.
       const items = await claimInboxItems(deps.db.primary, deps.clock(), LEASE_MS, BATCH);
-      await Promise.all(items.map(handle));
+      if (items.length > 1) {
+        try {
+          await handleBatch(items);
+          return items.length;
+        } catch (error) {
+          logger.warn({ err: error, messages: items.length }, 'an inbox batch failed; its messages are tried one by one');
+        }
+      }
+      await Promise.all(items.map(handleOne));
       return items.length;
     },
   });

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
-  eventually, handled, incidentIdsOf, inboxRows, legacyCrmFailing, legacyCustomerWithOwnPhone, metricValue, newPhone, postUpdate, startChannelSystem, telegramUpdate, telegramUser, TELEGRAM_SECRET,
+  eventually, handled, holdInboxProcessor, incidentIdsOf, inboxRows, legacyCrmFailing, legacyCustomerWithOwnPhone, metricValue, newPhone, postUpdate, startChannelSystem, telegramUpdate, telegramUser, TELEGRAM_SECRET,
   type ChannelSystem,
 } from '../../../test/support/channels.js';
+import { databaseRefuses } from '../../../test/support/database-faults.js';
 import { eventsOf, helpdesk, type Helpdesk } from '../../../test/support/helpdesk.js';
 
 let channels: ChannelSystem;
@@ -50,8 +51,7 @@ async function incidentsOf(user: User) {
 const publicComments = async (incidentId: string) => (await agent.comments(incidentId, { visibility: 'public' }).expect(200)).body.data;
 
 /** A user whose first message has filed an incident, and that incident. */
-async function userWithIncident(text = 'VPN drops every few minutes') {
-  const user = telegramUser();
+async function userWithIncident(text = 'VPN drops every few minutes', user = telegramUser()) {
   await deliver(user.text(text));
   const [incident] = await incidentsOf(user);
   await saidAtLeast(user, 1);
@@ -347,6 +347,69 @@ describe('a conversation with the bot', () => {
     expect(incidents.map((one) => [one.id, one.status])).toEqual([[incident.id, 'resolved'], [expect.any(String), 'new']]);
     expect(incidents[0].version).toBe(resolved.version);
     expect(incidents[1].title).toBe('Badge reader beeps red again');
+  });
+});
+
+describe('messages from many chats claimed in one round', () => {
+  /** Posts the updates while the processor is busy elsewhere, so its next round claims them all together. */
+  async function deliverTogether(updates: Update[]) {
+    const release = await holdInboxProcessor(channels, 700);
+    try {
+      await Promise.all(updates.map((update) => postUpdate(channels, update).expect(200)));
+    } finally {
+      await release();
+    }
+    for (const update of updates) await handled(channels, 'telegram', update.update_id);
+  }
+
+  /** When each update was marked handled: one instant for all is one transaction for all. */
+  const handledAt = (updates: Update[]) =>
+    channels.t.database.knex.withSchema('incidents').table('inbox').where({ channel: 'telegram' }).whereIn('external_id', updates.map((update) => String(update.update_id))).pluck('processed_at');
+
+  const historyOf = async (incidentId: string) => (await agent.history(incidentId).expect(200)).body.data as { kind: string; actor: { id: string; username: string } }[];
+
+  it('are handled in one transaction, each as its own reporter: a new chat gets its own incident and key, a known chat a comment on its own', async () => {
+    const known = await Promise.all([0, 1, 2, 3].map((index) => userWithIncident(`Known problem ${index}`, telegramUser({ first_name: `Known${index}`, last_name: 'Reporter' }))));
+    const fresh = [0, 1, 2, 3, 4, 5].map((index) => telegramUser({ first_name: `Fresh${index}`, last_name: 'Reporter' }));
+    const updates = [...fresh.map((user, index) => user.text(`Batch problem ${index}`)), ...known.map(({ user }, index) => user.text(`Still broken ${index}`))];
+
+    await deliverTogether(updates);
+    expect(new Set((await handledAt(updates)).map((at: Date) => at.getTime())).size).toBe(1);
+
+    for (const [index, user] of fresh.entries()) {
+      const incidents = await incidentsOf(user);
+      expect(incidents.map((incident) => [incident.title, incident.reporter.name])).toEqual([[`Batch problem ${index}`, `Fresh${index} Reporter`]]);
+      expect((await historyOf(incidents[0].id)).find((entry) => entry.kind === 'created')?.actor).toMatchObject({ id: `telegram:${user.chatId}`, username: `Fresh${index} Reporter` });
+      const [reply] = await saidAtLeast(user, 1);
+      expect(reply).toContain(incidents[0].key);
+    }
+    for (const [index, { user, incident }] of known.entries()) {
+      expect((await incidentsOf(user)).map((mine) => mine.id)).toEqual([incident.id]);
+      expect(await publicComments(incident.id)).toEqual([expect.objectContaining({ body: `Still broken ${index}`, author: expect.objectContaining({ kind: 'reporter', name: `Known${index} Reporter` }) })]);
+      expect((await historyOf(incident.id)).find((entry) => entry.kind === 'comment')?.actor).toMatchObject({ id: `telegram:${user.chatId}`, username: `Known${index} Reporter` });
+      expect(said(user)).toHaveLength(1); // the key, when it was filed; a follow-up is not answered
+    }
+  });
+
+  it('a message that fails takes only itself out: the others are handled once, and it is retried until it goes in', async () => {
+    const users = [0, 1, 2, 3].map(() => telegramUser());
+    const titles = users.map((user, index) => `${index === 1 ? 'Refused at first' : 'Refusal neighbour'} ${user.chatId}`);
+    const updates = users.map((user, index) => user.text(titles[index]!));
+    // Refused twice: once in the batch, and again when it is tried alone; the retry goes in.
+    const allow = await databaseRefuses(channels.t.database.knex, titles[1]!, 2);
+    try {
+      await deliverTogether(updates);
+    } finally {
+      await allow();
+    }
+    const rows = await channels.t.database.knex.withSchema('incidents').table('inbox').where({ channel: 'telegram' }).whereIn('external_id', updates.map((update) => String(update.update_id))).orderBy('id').select('state', 'attempts', 'last_error');
+    // The others went in on their first claim; only the refused one needed a second.
+    expect(rows).toEqual([1, 2, 1, 1].map((attempts) => ({ state: 'done', attempts, last_error: null })));
+    for (const [index, user] of users.entries()) {
+      expect((await incidentsOf(user)).map((incident) => incident.title)).toEqual([titles[index]]);
+      // One reply each: the rolled-back batch queued none.
+      expect(await saidAtLeast(user, 1)).toHaveLength(1);
+    }
   });
 });
 
