@@ -21,13 +21,12 @@ export interface CommentRow {
   created_at: Date;
 }
 
-export async function insertComment(trx: Knex.Transaction, row: CommentRow): Promise<CommentRow> {
-  const [stored] = await trx
+/** The insert of comments, for UnitOfWork.flush to send with the rest of a transaction's writes. */
+export function commentInsert(trx: Knex.Transaction, rows: CommentRow[]): Knex.QueryBuilder {
+  return trx
     .withSchema('incidents')
     .table('comments')
-    .insert({ ...row, author: JSON.stringify(row.author), attachments: JSON.stringify(row.attachments) })
-    .returning('*');
-  return stored as CommentRow;
+    .insert(rows.map((row) => ({ ...row, author: JSON.stringify(row.author), attachments: JSON.stringify(row.attachments) })));
 }
 
 /** Oldest first; `after` is the (created_at, id) of the last comment of the previous page. */

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { insertComment, type CommentAuthor, type CommentRow, type Visibility } from '../data/comment.repository.js';
+import { type CommentAuthor, type CommentRow, type Visibility } from '../data/comment.repository.js';
 import type { IncidentRow } from '../data/incident.repository.js';
 import type { IncidentsDeps } from './deps.js';
 import { loadIncident } from './load.js';
@@ -15,7 +15,8 @@ export interface CommentInput {
 
 /** Adds a comment inside a unit of work: history, `incident.commented`, and what it implies for the status. */
 export async function writeComment(uow: UnitOfWork, deps: IncidentsDeps, incident: IncidentRow, input: CommentInput, author: CommentAuthor): Promise<{ comment: CommentRow; incident: IncidentRow }> {
-  const comment = await insertComment(uow.trx, { id: uuidv7(), incident_id: incident.id, author, visibility: input.visibility, body: input.body, attachments: input.attachments ?? [], created_at: uow.now });
+  const comment: CommentRow = { id: uuidv7(), incident_id: incident.id, author, visibility: input.visibility, body: input.body, attachments: input.attachments ?? [], created_at: uow.now };
+  uow.addComment(comment);
   uow.record({ incident_id: incident.id, kind: 'comment', field: input.visibility, after: { comment_id: comment.id, author: author.username } });
   uow.emit({ type: 'incident.commented', aggregateType: 'incident', aggregateId: incident.id, data: { comment_id: comment.id, visibility: input.visibility, author, body: input.body } });
 

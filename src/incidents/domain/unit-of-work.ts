@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { outboxInsert, type DomainEvent } from '../../platform/events/index.js';
+import { commentInsert, type CommentRow } from '../data/comment.repository.js';
 import { historyInsert, type HistoryEntry } from '../data/history.repository.js';
 import type { Actor } from '../data/incident.repository.js';
 import { notificationInsert, type NewNotification } from '../data/notification.repository.js';
@@ -10,6 +11,7 @@ import type { IncidentsDeps } from './deps.js';
  * commit together or not at all; metrics move only after the commit.
  */
 export class UnitOfWork {
+  private readonly comments: CommentRow[];
   private readonly history: HistoryEntry[];
   private readonly events: DomainEvent[];
   private readonly notifications: NewNotification[];
@@ -21,6 +23,7 @@ export class UnitOfWork {
     readonly actor: Actor | null,
     shared?: UnitOfWork,
   ) {
+    this.comments = shared?.comments ?? [];
     this.history = shared?.history ?? [];
     this.events = shared?.events ?? [];
     this.notifications = shared?.notifications ?? [];
@@ -33,6 +36,11 @@ export class UnitOfWork {
    */
   as(actor: Actor | null): UnitOfWork {
     return new UnitOfWork(this.trx, this.now, actor, this);
+  }
+
+  /** A comment, written with the rest at the end: nothing reads a comment in the transaction that adds it. */
+  addComment(row: CommentRow): void {
+    this.comments.push(row);
   }
 
   record(entry: Omit<HistoryEntry, 'at' | 'actor'>): void {
@@ -48,9 +56,10 @@ export class UnitOfWork {
     this.notifications.push({ ...notification, created_at: this.now });
   }
 
-  /** Writes history, events and notifications in one statement: each round trip to Postgres costs more than the SQL. */
+  /** Writes comments, history, events and notifications in one statement: each round trip to Postgres costs more than the SQL. */
   async flush(): Promise<void> {
     const writes = [
+      ...(this.comments.length ? [commentInsert(this.trx, this.comments).toSQL()] : []),
       ...(this.history.length ? [historyInsert(this.trx, this.history).toSQL()] : []),
       ...(this.events.length ? [outboxInsert(this.trx, 'incidents', this.events, this.now).toSQL()] : []),
       ...(this.notifications.length ? [notificationInsert(this.trx, this.notifications).toSQL()] : []),
