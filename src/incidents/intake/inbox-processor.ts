@@ -22,6 +22,9 @@ export interface InboxProcessorOptions {
 }
 
 const BATCH = 100;
+// Under a steady stream, messages gather for this long into one batch rather than a round each:
+// a round's fixed statements are then shared. A chat waits at most this much longer for its answer.
+const GATHER_MS = 20;
 const LEASE_MS = 60_000;
 /** 1 s, 2 s, 4 s … up to 10 minutes between attempts at a message that failed. */
 const backoffMs = (attempts: number) => Math.min(600_000, 1_000 * 2 ** Math.max(0, attempts - 1));
@@ -116,6 +119,7 @@ export function startInboxProcessor(deps: IncidentsDeps, options: InboxProcessor
   return startWorkLoop({
     name: 'inbox processor',
     idleMs: options.idleMs,
+    minRoundIntervalMs: GATHER_MS,
     logger,
     async round() {
       // One message per conversation per round (see claimInboxItems), so a batch never holds two

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logging/index.js';
 
 export interface WorkLoop {
@@ -7,13 +8,27 @@ export interface WorkLoop {
   stop(): Promise<void>;
 }
 
+export interface WorkLoopOptions {
+  name: string;
+  idleMs: number;
+  /**
+   * The least time from one round's start to the next. Under a steady stream of wakes, work
+   * then gathers into fewer, larger rounds instead of one round per item; a wake after a quiet
+   * spell still runs at once. 0 (the default) runs rounds back to back.
+   */
+  minRoundIntervalMs?: number;
+  logger: Logger;
+  round: () => Promise<number>;
+}
+
 /**
  * Runs `round` until it finds nothing to do, then again every `idleMs` (work written by other
  * processes) or at once on `wake()`. Rounds never overlap; a failing round is logged and the
  * loop goes on after `idleMs`, so a database blip does not end a worker.
  */
-export function startWorkLoop(options: { name: string; idleMs: number; logger: Logger; round: () => Promise<number> }): WorkLoop {
+export function startWorkLoop(options: WorkLoopOptions): WorkLoop {
   let stopped = false;
+  let lastRoundAt = -Infinity;
   let running: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
@@ -25,11 +40,20 @@ export function startWorkLoop(options: { name: string; idleMs: number; logger: L
     timer.unref();
   };
 
+  async function paced(): Promise<number> {
+    // Timers count from the event loop's cached clock and may fire a little early: check again.
+    const due = lastRoundAt + (options.minRoundIntervalMs ?? 0);
+    while (performance.now() < due) await sleep(Math.ceil(due - performance.now()));
+    if (stopped) return 0;
+    lastRoundAt = performance.now();
+    return options.round();
+  }
+
   async function drain(): Promise<void> {
     let delay = options.idleMs;
     try {
       // A round that did something may have left more: go on until one finds nothing.
-      while (!stopped && (await options.round()) > 0);
+      while (!stopped && (await paced()) > 0);
     } catch (error) {
       options.logger.error({ err: error, worker: options.name }, `${options.name}: a round failed; trying again shortly`);
     } finally {
