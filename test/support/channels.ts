@@ -215,9 +215,11 @@ async function legacyCrmFaults(channels: ChannelSystem, faults: { errorRate?: nu
 export const legacyCrmFailing = (channels: ChannelSystem, failing: boolean) => legacyCrmFaults(channels, { errorRate: failing ? 1 : 0 });
 
 /**
- * Keeps the inbox processor inside one round for about `ms`: a shared contact makes it look the
- * phone up through the edge while the legacy CRM answers that slowly. Messages stored meanwhile
- * are claimed together by the next round, as one batch. Answers a function that ends the hold.
+ * Keeps the inbox processor inside one round for `ms`: a shared contact makes it look the phone
+ * up through the edge while the legacy CRM takes that long to answer (the system needs a
+ * LEGACY_TIMEOUT_MS above it). Messages stored meanwhile are claimed together by the next
+ * round, as one batch. Answers a function that ends the slowness and waits for the contact.
+ * (A row lock would hold it exactly, but PGlite has one session for everything.)
  */
 export async function holdInboxProcessor(channels: ChannelSystem, ms: number): Promise<() => Promise<void>> {
   await legacyCrmFaults(channels, { latencyMs: ms });
