@@ -11,13 +11,7 @@ export interface ConversationRow {
   updated_at: Date;
 }
 
-const CONTACT = "coalesce(i.reporter->>'telegram_chat_id', i.reporter->>'phone')";
-
 const conversations = (db: Db) => db.withSchema('incidents').table('intake_conversations');
-
-export async function findConversation(db: Db, conversation: string): Promise<ConversationRow | undefined> {
-  return conversations(db).where({ conversation }).first() as Promise<ConversationRow | undefined>;
-}
 
 /** Several conversations' rows at once, by key: a batch of messages from different chats. */
 export async function findConversations(db: Db, keys: string[]): Promise<Map<string, ConversationRow>> {
@@ -30,25 +24,17 @@ export async function saveConversation(trx: Knex.Transaction, conversation: stri
   await conversations(trx).insert({ conversation, ...changes, updated_at: now }).onConflict('conversation').merge([...Object.keys(changes), 'updated_at']);
 }
 
-/** The newest incidents a chat or a phone number reported on a channel (index incidents_conversation_idx). */
-export async function recentIncidentsOf(db: Db, channel: 'telegram' | 'sms', contact: string, limit: number): Promise<IncidentRow[]> {
-  return selectIncidents(db)
-    .where('i.channel', channel)
-    .whereRaw(`${CONTACT} = ?`, [contact])
-    .orderBy('i.created_at', 'desc')
-    .limit(limit) as Promise<IncidentRow[]>;
-}
-
 /**
- * The same for several conversations in one statement (a batch of messages from different
- * chats), keyed as conversationOf keys them: `channel:contact`. Each is its own index scan.
+ * The newest incidents reported from each of several chats or phone numbers, newest first, in
+ * one statement (a batch of messages from different chats), keyed as conversationOf keys them:
+ * `channel:contact`. Each is its own index scan.
  */
-export async function recentIncidentsOfMany(db: Db, senders: { channel: 'telegram' | 'sms'; address: string }[], limit: number): Promise<Map<string, IncidentRow[]>> {
+export async function recentIncidentsOf(db: Db, senders: { channel: 'telegram' | 'sms'; address: string }[], limit: number): Promise<Map<string, IncidentRow[]>> {
   const recent = new Map<string, IncidentRow[]>(senders.map((sender) => [`${sender.channel}:${sender.address}`, []]));
   if (!senders.length) return recent;
   // The literal channel list lets Postgres use the partial index incidents_conversation_idx,
   // whose predicate it cannot prove from `i.channel = c.channel` alone (it would scan the table).
-  const newest = selectIncidents(db).whereRaw(`i.channel in ('telegram', 'sms') and i.channel = c.channel and ${CONTACT} = c.contact`).orderBy('i.created_at', 'desc').limit(limit).toSQL();
+  const newest = selectIncidents(db).whereRaw(`i.channel in ('telegram', 'sms') and i.channel = c.channel and coalesce(i.reporter->>'telegram_chat_id', i.reporter->>'phone') = c.contact`).orderBy('i.created_at', 'desc').limit(limit).toSQL();
   const { rows } = await db.raw(
     `select c.channel || ':' || c.contact as conversation_key, r.*
      from unnest(?::text[], ?::text[]) with ordinality as c(channel, contact, position)

@@ -61,12 +61,7 @@ export async function claimInboxItems(db: Knex, now: Date, leaseMs: number, limi
   return (rows as InboxItem[]).sort((a, b) => Number(a.id) - Number(b.id));
 }
 
-/** Marks a message handled; given the transaction of its effects, both happen or neither. */
-export async function completeInboxItem(trx: Db, id: string, outcome: { state: 'done' | 'ignored'; incident_id?: string | null; at: Date }): Promise<void> {
-  await inbox(trx).where({ id }).update({ state: outcome.state, incident_id: outcome.incident_id ?? null, processed_at: outcome.at, locked_until: null, last_error: null });
-}
-
-/** Marks several messages handled in one statement, inside the transaction of their effects. */
+/** Marks messages handled in one statement, inside the transaction of their effects: both happen or neither. */
 export async function completeInboxItems(trx: Knex.Transaction, outcomes: { id: string; state: 'done' | 'ignored'; incident_id: string | null }[], at: Date): Promise<void> {
   if (!outcomes.length) return;
   await trx.raw(

@@ -1,8 +1,8 @@
 import type { Update } from '@grammyjs/types';
 import type { Logger } from '../../platform/logging/index.js';
 import { startWorkLoop, type WorkLoop } from '../../platform/lifecycle/index.js';
-import { findConversation, findConversations, recentIncidentsOf, recentIncidentsOfMany, type ConversationRow } from '../data/conversation.repository.js';
-import { claimInboxItems, completeInboxItem, completeInboxItems, failInboxItem, type InboxItem } from '../data/inbox.repository.js';
+import { findConversations, recentIncidentsOf, type ConversationRow } from '../data/conversation.repository.js';
+import { claimInboxItems, completeInboxItems, failInboxItem, type InboxItem } from '../data/inbox.repository.js';
 import type { IncidentsDeps } from '../domain/deps.js';
 import { inTransaction } from '../domain/unit-of-work.js';
 import type { FindClientByPhone } from './client-lookup.js';
@@ -62,6 +62,7 @@ export function startInboxProcessor(deps: IncidentsDeps, options: InboxProcessor
     logger.info({ inbox_id: item.id, channel: item.channel, reason }, 'inbox message ignored');
   };
 
+  /** Messages of different conversations in one transaction, which also marks them handled. */
   async function handleBatch(items: InboxItem[]): Promise<void> {
     const readable: Readable[] = [];
     const skipped: InboxItem[] = [];
@@ -75,7 +76,7 @@ export function startInboxProcessor(deps: IncidentsDeps, options: InboxProcessor
     const conversations = await findConversations(deps.db.primary, readable.map(({ message }) => conversationOf(message.sender)));
     const lookups = await Promise.all(readable.map(({ message }) => lookupFor(message, conversations.get(conversationOf(message.sender)))));
     const outcomes = await inTransaction(deps, null, async (batch) => {
-      const recent = await recentIncidentsOfMany(batch.trx, readable.map(({ message }) => message.sender), RECENT_INCIDENTS);
+      const recent = await recentIncidentsOf(batch.trx, readable.map(({ message }) => message.sender), RECENT_INCIDENTS);
       const handled: { item: InboxItem; outcome: IntakeOutcome; incidentId: string | null }[] = [];
       for (const [index, { item, message }] of readable.entries()) {
         const key = conversationOf(message.sender);
@@ -90,24 +91,10 @@ export function startInboxProcessor(deps: IncidentsDeps, options: InboxProcessor
     for (const { item, outcome } of outcomes) metrics.messages.inc({ channel: item.channel, outcome });
   }
 
+  /** One message in a transaction of its own; a failure is retried with backoff, or left failed. */
   async function handleOne(item: InboxItem): Promise<void> {
     try {
-      const message = readItem(item, options.settings);
-      if (message.kind === 'ignored') {
-        ignored(item, message.reason);
-        await completeInboxItem(deps.db.primary, item.id, { state: 'ignored', at: deps.clock() });
-        metrics.messages.inc({ channel: item.channel, outcome: 'ignored' });
-        return;
-      }
-      const conversation = await findConversation(deps.db.primary, conversationOf(message.sender));
-      const lookup = await lookupFor(message, conversation);
-      const result = await inTransaction(deps, reporterActor(message.sender), async (uow) => {
-        const recent = await recentIncidentsOf(uow.trx, message.sender.channel, message.sender.address, RECENT_INCIDENTS);
-        const handled = await handleInbound(uow, deps, message, options.settings, { conversation, recent, ...(lookup ? { lookup } : {}) });
-        await completeInboxItem(uow.trx, item.id, { state: handled.outcome === 'ignored' ? 'ignored' : 'done', incident_id: handled.incidentId ?? null, at: uow.now });
-        return handled;
-      });
-      metrics.messages.inc({ channel: item.channel, outcome: result.outcome });
+      await handleBatch([item]);
     } catch (error) {
       const retryAt = item.attempts < options.maxAttempts ? new Date(deps.clock().getTime() + backoffMs(item.attempts)) : null;
       await failInboxItem(deps.db.primary, item.id, error instanceof Error ? error.message : String(error), retryAt);
