@@ -42,7 +42,7 @@ function update() {
   });
 }
 
-// An undici pool, as in bench:incidents: fetch costs the load generator about twice the CPU per
+// An undici pool, as in bench:incidents: fetch cost the load generator about four times the CPU per
 // call, and on two cores every cycle it spends is taken from the servers it measures.
 const post = (pool: HttpPool) => async () => {
   const response = await pool.request({ method: 'POST', path: '/intake/telegram', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: update() });
