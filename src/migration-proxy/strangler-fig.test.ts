@@ -207,6 +207,22 @@ describe('the migration proxy: clients and orders from legacy and from our servi
     expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*method="GET",route="\/api\/v1\/clients\/:id",status="200"\} [1-9]/);
   });
 
+  it('a fast-path read whose service cannot be reached is a 502 problem, with the request id', async () => {
+    const stranded = await databaseServices['migration-proxy']({ config: { ...t.config, CLIENTS_URL: 'http://127.0.0.1:9' }, logger: createLogger('silent'), database: t.database.factory, port: 0 });
+    try {
+      const answer = await request(stranded.url)
+        .get('/api/v1/clients/0190aaaa-0000-7000-8000-000000000001')
+        .set('Authorization', `Bearer ${await s.token(['agent'])}`)
+        .set('X-Request-Id', 'trace-fast-502')
+        .expect(502);
+      expect(answer.headers['content-type']).toContain('application/problem+json');
+      expect(answer.headers['x-request-id']).toBe('trace-fast-502');
+      expect(answer.body).toMatchObject({ status: 502, type: 'https://figdesk.dev/problems/upstream', detail: 'The clients service cannot be reached' });
+    } finally {
+      await stranded.stop();
+    }
+  });
+
   it('bad input is a 400 problem and changes nothing', async () => {
     await agent.listClients({ limit: 0 }).expect(400);
     await agent.listClients({ cursor: 'not-a-cursor' }).expect(400);

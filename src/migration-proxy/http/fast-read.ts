@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { Pool } from 'undici';
 import { assertRole, userFromHeader, type Verify } from '../../platform/auth/index.js';
 import { HttpProblem, requestIdFrom, writeProblem } from '../../platform/http/index.js';
@@ -50,7 +49,15 @@ export function fastRecordReads(deps: { verify: Verify; modes: RouteModes; migra
     });
     try {
       assertRole(await userFromHeader(deps.verify, req.headers.authorization), ['agent', 'manager']);
-      const upstream = await pools[kind].request({
+    } catch (error) {
+      return fail(error, res, kind, requestId);
+    }
+    // undici's stream() writes the upstream body straight into the response, with backpressure
+    // and an abort of the upstream request if the client goes away. A Readable body piped with
+    // stream.pipeline cost about a tenth of the edge's CPU per request (an AbortController, and
+    // the DOMException it builds when it is aborted at the end of every pipeline).
+    pools[kind].stream(
+      {
         method: 'GET',
         path: req.url as string,
         headers: {
@@ -59,20 +66,27 @@ export function fastRecordReads(deps: { verify: Verify; modes: RouteModes; migra
           'x-request-id': requestId,
           'x-forwarded-for': req.socket.remoteAddress ?? '',
         },
-      });
-      const headers: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(upstream.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
-      res.writeHead(upstream.statusCode, headers);
-      await pipeline(upstream.body, res);
-    } catch (error) {
-      if (res.headersSent) {
-        res.destroy(error as Error);
-        return;
-      }
-      if (error instanceof HttpProblem) return writeProblem(res, error, requestId);
-      deps.logger.error({ err: error, upstream: kind }, 'upstream failed');
-      writeProblem(res, new HttpProblem(502, 'Bad gateway', `The ${kind}s service cannot be reached`, { type: 'https://figdesk.dev/problems/upstream' }), requestId);
+      },
+      ({ statusCode, headers }) => {
+        const forwarded: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) forwarded[name] = value;
+        res.writeHead(statusCode, forwarded);
+        return res;
+      },
+      (error) => {
+        if (error) fail(error, res, kind, requestId);
+      },
+    );
+  }
+
+  function fail(error: unknown, res: ServerResponse, kind: LegacyKind, requestId: string): void {
+    if (res.headersSent) {
+      res.destroy(error as Error);
+      return;
     }
+    if (error instanceof HttpProblem) return writeProblem(res, error, requestId);
+    deps.logger.error({ err: error, upstream: kind }, 'upstream failed');
+    writeProblem(res, new HttpProblem(502, 'Bad gateway', `The ${kind}s service cannot be reached`, { type: 'https://figdesk.dev/problems/upstream' }), requestId);
   }
 
   return { handle, close: () => Promise.all([pools.client.close(), pools.order.close()]) };
