@@ -2,12 +2,12 @@
 //  1. pass-through GET /api/v1/clients/:id of a migrated record through the edge (token check and
 //     metrics included) next to the clients service called directly, nginx proxy_pass with
 //     upstream keep-alive (the practical ceiling), and a naive Express + http-proxy-middleware;
-//     plus the latency the edge adds at a fixed 500 req/s;
+//     plus the latency the edge adds at a fixed 500 req/s, next to what nginx adds, in turns;
 //  2. merged search with the legacy CRM at 50 ms latency and 1,000,000 legacy customers, next to
-//     legacy and our clients service asked directly;
+//     legacy and our clients service asked directly, in turns;
 //  3. merged search with legacy hung.
 // Env: BENCH_DATABASE_URL (default DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres),
-// BENCH_SECONDS per measurement (default 10), REDIS_URL (default redis://127.0.0.1:6379 when it answers).
+// BENCH_SECONDS per measurement (default 10; the in-turns ones take 2 × BENCH_SECONDS turns of 1 s per path), REDIS_URL (default redis://127.0.0.1:6379 when it answers).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -18,12 +18,14 @@ import knexFactory from 'knex';
 import { Pool as HttpPool } from 'undici';
 import { v7 as uuidv7 } from 'uuid';
 import { legacyPublicId } from '../src/platform/ids/legacy-public-id.js';
-import { runLoad, runRate, ms, type LoadResult } from './support/load.js';
+import { runLoad, runLoadInTurns, runRateInTurns, ms, type LoadResult } from './support/load.js';
 import { machine, writeSection } from './support/report.js';
 import { BENCH_PORTS, startServiceProcess, startSystemProcess, tokenFor } from './support/system-process.js';
 
 const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+// Turns of 1 s per path in the in-turns measurements: twice BENCH_SECONDS.
+const TURNS = 2 * SECONDS;
 const NGINX_PORT = 18480;
 const NAIVE_PORT = 18481;
 // The measured services run one per process, as in production; the all-in-one system around
@@ -171,31 +173,24 @@ async function main(): Promise<void> {
       throughput[name] = await cannon(`${base}${path}`, token, { seconds: SECONDS });
       console.log(`${name}: ${Math.round(throughput[name].perSecond)} req/s, p99 ${throughput[name].p99} ms`);
     }
-    for (const child of children.splice(0)) child.kill('SIGTERM');
+    // nginx stays for the fixed-rate measurement, as the reference for what a hop costs at the tail.
+    children.pop()?.kill('SIGTERM');
     // autocannon's rate limit sends each second's budget in a burst; this driver spaces them evenly.
-    const fixedRate = async (base: string) => {
-      const pool = new HttpPool(base, { connections: 64 });
-      const task = async () => {
-        const response = await pool.request({ method: 'GET', path, headers: auth });
-        await response.body.dump();
-        if (response.statusCode !== 200) throw new Error(`answered ${response.statusCode}`);
-      };
-      await runRate({ rate: 500, durationMs: 2_000, task });
-      const result = await runRate({ rate: 500, durationMs: SECONDS * 1000, task });
-      await pool.close();
-      return result;
+    const fixedRatePaths = { direct: at(PORTS.clients), edge: at(PORTS.proxy), nginx: at(NGINX_PORT) };
+    const ratePools = Object.values(fixedRatePaths).map((base) => new HttpPool(base, { connections: 64 }));
+    const readThrough = (pool: HttpPool) => async () => {
+      const response = await pool.request({ method: 'GET', path, headers: auth });
+      await response.body.dump();
+      if (response.statusCode !== 200) throw new Error(`answered ${response.statusCode}`);
     };
-    // Tails on a shared 2-core machine drift from one minute to the next: direct and edge are
-    // measured in turns, three times, and the middle of the three differences is the figure.
-    const rounds: { direct: LoadResult; edge: LoadResult }[] = [];
-    for (let round = 0; round < 3; round++) {
-      const direct = await fixedRate(at(PORTS.clients));
-      const edge = await fixedRate(at(PORTS.proxy));
-      rounds.push({ direct, edge });
-      console.log(`at 500 req/s, round ${round + 1}: direct p99 ${ms(direct.p99)}, edge p99 ${ms(edge.p99)}`);
-    }
-    const added = (round: { direct: LoadResult; edge: LoadResult }) => round.edge.p99 - round.direct.p99;
-    const medianAdded = rounds.map(added).sort((a, b) => a - b)[1] as number;
+    const [directPool, edgePool, nginxPool] = ratePools as [HttpPool, HttpPool, HttpPool];
+    const ratePaths = { direct: readThrough(directPool), edge: readThrough(edgePool), nginx: readThrough(nginxPool) };
+    await runRateInTurns({ rate: 500, sliceMs: 2_000, turns: 1, paths: ratePaths });
+    const atRate = await runRateInTurns({ rate: 500, sliceMs: 1_000, turns: TURNS, paths: ratePaths });
+    await Promise.all(ratePools.map((pool) => pool.close()));
+    for (const child of children.splice(0)) child.kill('SIGTERM');
+    const added = (path: 'edge' | 'nginx') => atRate[path].p99 - atRate.direct.p99;
+    console.log(`at 500 req/s: direct p99 ${ms(atRate.direct.p99)}, edge p99 ${ms(atRate.edge.p99)} (adds ${ms(added('edge'))}), nginx p99 ${ms(atRate.nginx.p99)} (adds ${ms(added('nginx'))})`);
 
     // 2. Merged search, legacy at 50 ms.
     const sample = (await (await fetch(`${at(PORTS.legacy)}/crm/customers?page=1&size=100`)).json()) as { items: { fullName: string }[] };
@@ -218,20 +213,9 @@ async function main(): Promise<void> {
           if ((body as { meta: { sources: { legacy: string } } }).meta.sources.legacy !== 'ok') throw new Error('legacy not ok');
         }),
     };
-    for (const task of Object.values(searches)) await runLoad({ concurrency: 4, durationMs: 2_000, task });
-    // In turns, three rounds; the round with the middle margin is the figure (see the 500 req/s case).
-    const searchRounds: Record<keyof typeof searches, LoadResult>[] = [];
-    for (let round = 0; round < 3; round++) {
-      searchRounds.push({
-        legacy: await runLoad({ concurrency: 4, durationMs: SECONDS * 1000, task: searches.legacy }),
-        clients: await runLoad({ concurrency: 4, durationMs: SECONDS * 1000, task: searches.clients }),
-        edge: await runLoad({ concurrency: 4, durationMs: SECONDS * 1000, task: searches.edge }),
-      });
-      const last = searchRounds[round] as Record<keyof typeof searches, LoadResult>;
-      console.log(`merged search, round ${round + 1}: p95 ${ms(last.edge.p95)}; legacy ${ms(last.legacy.p95)}, clients ${ms(last.clients.p95)}`);
-    }
-    const margin = (round: Record<keyof typeof searches, LoadResult>) => Math.max(round.legacy.p95, round.clients.p95) + 5 - round.edge.p95;
-    const search = [...searchRounds].sort((a, b) => margin(a) - margin(b))[1] as Record<keyof typeof searches, LoadResult>;
+    await runLoadInTurns({ concurrency: 4, sliceMs: 2_000, turns: 1, paths: searches });
+    const search = await runLoadInTurns({ concurrency: 4, sliceMs: 1_000, turns: TURNS, paths: searches });
+    console.log(`merged search: p95 ${ms(search.edge.p95)}; legacy ${ms(search.legacy.p95)}, clients ${ms(search.clients.p95)}`);
 
     // 3. Legacy hung.
     await legacyFaults({ latencyMs: 0, hang: true });
@@ -269,23 +253,19 @@ ${targets.map(([name]) => row(name, throughput[name] as Cannon, name === 'client
 
 Target ≥ 40 % of nginx: **${Math.round((100 * edge.perSecond) / nginx.perSecond)} %** — ${edge.perSecond >= 0.4 * nginx.perSecond ? 'met' : 'not met'}.
 
-At a fixed 500 req/s (open loop, evenly spaced; direct and edge in turns, three rounds of ${SECONDS} s):
+At a fixed 500 req/s (open loop, evenly spaced), the three paths in turns of 1 s, ${TURNS} turns each (${(TURNS * 500).toLocaleString('en')} requests per path), so the machine's slow moments fall on every path alike:
 
-| round | direct p50 | direct p99 | edge p50 | edge p99 | added at p99 |
+| path | p50 | p95 | p99 | added at p99 | errors |
 |---|---|---|---|---|---|
-${rounds.map((round, index) => `| ${index + 1} | ${ms(round.direct.p50)} | ${ms(round.direct.p99)} | ${ms(round.edge.p50)} | ${ms(round.edge.p99)} | ${ms(added(round))} |`).join('\n')}
+| clients service, direct | ${ms(atRate.direct.p50)} | ${ms(atRate.direct.p95)} | ${ms(atRate.direct.p99)} |  | ${atRate.direct.errors} |
+| figdesk edge | ${ms(atRate.edge.p50)} | ${ms(atRate.edge.p95)} | ${ms(atRate.edge.p99)} | ${ms(added('edge'))} | ${atRate.edge.errors} |
+| nginx proxy_pass (reference) | ${ms(atRate.nginx.p50)} | ${ms(atRate.nginx.p95)} | ${ms(atRate.nginx.p99)} | ${ms(added('nginx'))} | ${atRate.nginx.errors} |
 
-Added at p99, middle round: **${ms(medianAdded)}** (target ≤ 2 ms: ${medianAdded <= 2 ? 'met' : 'not met'}).
+Added at p99 by the edge: **${ms(added('edge'))}** (target ≤ 2 ms: ${added('edge') <= 2 ? 'met' : 'not met'}); nginx, measured in the same turns, adds ${ms(added('nginx'))}.
 
 ### Merged search, legacy at 50 ms, 1,000,000 legacy customers, 20,000 of ours (4 callers, "${name}", 50 per page)
 
-Three rounds of ${SECONDS} s each, the three sources in turns:
-
-| round | legacy p95 | ours p95 | edge p50 | edge p95 | budget: max + 5 ms |
-|---|---|---|---|---|---|
-${searchRounds.map((round, index) => `| ${index + 1} | ${ms(round.legacy.p95)} | ${ms(round.clients.p95)} | ${ms(round.edge.p50)} | ${ms(round.edge.p95)} | ${ms(Math.max(round.legacy.p95, round.clients.p95) + 5)} |`).join('\n')}
-
-The middle round in full:
+The three sources in turns of 1 s, ${TURNS} turns each:
 
 | asked | p50 | p95 | p99 | req/s | errors |
 |---|---|---|---|---|---|

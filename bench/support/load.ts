@@ -1,7 +1,6 @@
 /**
- * A closed-loop load driver: `concurrency` workers each run `task` back to back for
- * `durationMs`; every call's latency is kept, so percentiles are exact. HTTP and direct SQL
- * are driven by the same loop, so their figures compare like for like.
+ * Load drivers for the benchmarks. Every call's latency is kept, so percentiles are exact.
+ * HTTP and direct SQL are driven by the same loops, so their figures compare like for like.
  */
 export interface LoadResult {
   requests: number;
@@ -13,9 +12,20 @@ export interface LoadResult {
   p99: number;
 }
 
-export async function runLoad(options: { concurrency: number; durationMs: number; task: () => Promise<unknown> }): Promise<LoadResult> {
-  const latencies: number[] = [];
-  let errors = 0;
+/** Latencies and errors gathered over one or more stretches of running. */
+class Samples {
+  readonly latencies: number[] = [];
+  errors = 0;
+  seconds = 0;
+
+  summary(): LoadResult {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))] ?? Number.NaN;
+    return { requests: sorted.length, errors: this.errors, seconds: this.seconds, perSecond: sorted.length / this.seconds, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+  }
+}
+
+async function closedLoop(samples: Samples, options: { concurrency: number; durationMs: number; task: () => Promise<unknown> }): Promise<void> {
   const started = performance.now();
   const deadline = started + options.durationMs;
   const worker = async () => {
@@ -23,28 +33,17 @@ export async function runLoad(options: { concurrency: number; durationMs: number
       const begin = performance.now();
       try {
         await options.task();
-        latencies.push(performance.now() - begin);
+        samples.latencies.push(performance.now() - begin);
       } catch {
-        errors += 1;
+        samples.errors += 1;
       }
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (share: number) => latencies[Math.min(latencies.length - 1, Math.floor(share * latencies.length))] ?? Number.NaN;
-  return { requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+  samples.seconds += (performance.now() - started) / 1000;
 }
 
-export const ms = (value: number) => `${value.toFixed(1)} ms`;
-
-/**
- * An open-loop driver: starts `task` at a fixed `rate` per second, evenly spaced, whether or not
- * earlier calls have finished, so latency is measured at a known load (not at saturation).
- */
-export async function runRate(options: { rate: number; durationMs: number; task: () => Promise<unknown> }): Promise<LoadResult> {
-  const latencies: number[] = [];
-  let errors = 0;
+async function openLoop(samples: Samples, options: { rate: number; durationMs: number; task: () => Promise<unknown> }): Promise<void> {
   const pending: Promise<void>[] = [];
   const interval = 1000 / options.rate;
   const started = performance.now();
@@ -52,11 +51,60 @@ export async function runRate(options: { rate: number; durationMs: number; task:
     const wait = started + sent * interval - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const begin = performance.now();
-    pending.push(options.task().then(() => void latencies.push(performance.now() - begin), () => void (errors += 1)));
+    pending.push(options.task().then(() => void samples.latencies.push(performance.now() - begin), () => void (samples.errors += 1)));
   }
   await Promise.all(pending);
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (share: number) => latencies[Math.min(latencies.length - 1, Math.floor(share * latencies.length))] ?? Number.NaN;
-  return { requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+  samples.seconds += (performance.now() - started) / 1000;
 }
+
+/** A closed loop: `concurrency` workers each run `task` back to back for `durationMs`. */
+export async function runLoad(options: { concurrency: number; durationMs: number; task: () => Promise<unknown> }): Promise<LoadResult> {
+  const samples = new Samples();
+  await closedLoop(samples, options);
+  return samples.summary();
+}
+
+/**
+ * An open loop: starts `task` at a fixed `rate` per second, evenly spaced, whether or not
+ * earlier calls have finished, so latency is measured at a known load (not at saturation).
+ */
+export async function runRate(options: { rate: number; durationMs: number; task: () => Promise<unknown> }): Promise<LoadResult> {
+  const samples = new Samples();
+  await openLoop(samples, options);
+  return samples.summary();
+}
+
+/**
+ * Several paths measured in turns of `sliceMs` each, `turns` times, each path's samples pooled.
+ * On a shared machine the slow moments (another process's GC, the scheduler) come every few
+ * seconds and last tens of milliseconds; in short turns they fall on every path alike, where
+ * in one long stretch per path they land on whichever path happened to be running then.
+ * Each turn starts with the next path, so no path always follows the same one.
+ */
+async function inTurns<Path extends string>(
+  paths: Record<Path, () => Promise<unknown>>,
+  turns: number,
+  run: (samples: Samples, task: () => Promise<unknown>) => Promise<void>,
+): Promise<Record<Path, LoadResult>> {
+  const names = Object.keys(paths) as Path[];
+  const samples = Object.fromEntries(names.map((name) => [name, new Samples()])) as Record<Path, Samples>;
+  for (let turn = 0; turn < turns; turn++) {
+    for (let step = 0; step < names.length; step++) {
+      const name = names[(turn + step) % names.length] as Path;
+      await run(samples[name], paths[name]);
+    }
+  }
+  return Object.fromEntries(names.map((name) => [name, samples[name].summary()])) as Record<Path, LoadResult>;
+}
+
+/** runRate for several paths, in turns (see inTurns). */
+export function runRateInTurns<Path extends string>(options: { rate: number; sliceMs: number; turns: number; paths: Record<Path, () => Promise<unknown>> }): Promise<Record<Path, LoadResult>> {
+  return inTurns(options.paths, options.turns, (samples, task) => openLoop(samples, { rate: options.rate, durationMs: options.sliceMs, task }));
+}
+
+/** runLoad for several paths, in turns (see inTurns). */
+export function runLoadInTurns<Path extends string>(options: { concurrency: number; sliceMs: number; turns: number; paths: Record<Path, () => Promise<unknown>> }): Promise<Record<Path, LoadResult>> {
+  return inTurns(options.paths, options.turns, (samples, task) => closedLoop(samples, { concurrency: options.concurrency, durationMs: options.sliceMs, task }));
+}
+
+export const ms = (value: number) => `${value.toFixed(1)} ms`;
