@@ -176,18 +176,16 @@ async function main(): Promise<void> {
     // nginx stays for the fixed-rate measurement, as the reference for what a hop costs at the tail.
     children.pop()?.kill('SIGTERM');
     // autocannon's rate limit sends each second's budget in a burst; this driver spaces them evenly.
-    const fixedRatePaths = { direct: at(PORTS.clients), edge: at(PORTS.proxy), nginx: at(NGINX_PORT) };
-    const ratePools = Object.values(fixedRatePaths).map((base) => new HttpPool(base, { connections: 64 }));
+    const ratePools = { direct: new HttpPool(at(PORTS.clients), { connections: 64 }), edge: new HttpPool(at(PORTS.proxy), { connections: 64 }), nginx: new HttpPool(at(NGINX_PORT), { connections: 64 }) };
     const readThrough = (pool: HttpPool) => async () => {
       const response = await pool.request({ method: 'GET', path, headers: auth });
       await response.body.dump();
       if (response.statusCode !== 200) throw new Error(`answered ${response.statusCode}`);
     };
-    const [directPool, edgePool, nginxPool] = ratePools as [HttpPool, HttpPool, HttpPool];
-    const ratePaths = { direct: readThrough(directPool), edge: readThrough(edgePool), nginx: readThrough(nginxPool) };
+    const ratePaths = { direct: readThrough(ratePools.direct), edge: readThrough(ratePools.edge), nginx: readThrough(ratePools.nginx) };
     await runRateInTurns({ rate: 500, sliceMs: 2_000, turns: 1, paths: ratePaths });
     const atRate = await runRateInTurns({ rate: 500, sliceMs: 1_000, turns: TURNS, paths: ratePaths });
-    await Promise.all(ratePools.map((pool) => pool.close()));
+    await Promise.all(Object.values(ratePools).map((pool) => pool.close()));
     for (const child of children.splice(0)) child.kill('SIGTERM');
     const added = (path: 'edge' | 'nginx') => atRate[path].p99 - atRate.direct.p99;
     console.log(`at 500 req/s: direct p99 ${ms(atRate.direct.p99)}, edge p99 ${ms(atRate.edge.p99)} (adds ${ms(added('edge'))}), nginx p99 ${ms(atRate.nginx.p99)} (adds ${ms(added('nginx'))})`);
