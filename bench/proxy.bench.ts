@@ -176,7 +176,8 @@ async function main(): Promise<void> {
     // nginx stays for the fixed-rate measurement, as the reference for what a hop costs at the tail.
     children.pop()?.kill('SIGTERM');
     // autocannon's rate limit sends each second's budget in a burst; this driver spaces them evenly.
-    const ratePools = { direct: new HttpPool(at(PORTS.clients), { connections: 64 }), edge: new HttpPool(at(PORTS.proxy), { connections: 64 }), nginx: new HttpPool(at(NGINX_PORT), { connections: 64 }) };
+    const poolAt = (port: number) => new HttpPool(at(port), { connections: 64 });
+    const ratePools = { direct: poolAt(PORTS.clients), edge: poolAt(PORTS.proxy), nginx: poolAt(NGINX_PORT) };
     const readThrough = (pool: HttpPool) => async () => {
       const response = await pool.request({ method: 'GET', path, headers: auth });
       await response.body.dump();

@@ -43,6 +43,10 @@ async function closedLoop(samples: Samples, options: { concurrency: number; dura
   samples.seconds += (performance.now() - started) / 1000;
 }
 
+/**
+ * An open loop: starts `task` at a fixed `rate` per second, evenly spaced, whether or not
+ * earlier calls have finished, so latency is measured at a known load (not at saturation).
+ */
 async function openLoop(samples: Samples, options: { rate: number; durationMs: number; task: () => Promise<unknown> }): Promise<void> {
   const pending: Promise<void>[] = [];
   const interval = 1000 / options.rate;
@@ -61,16 +65,6 @@ async function openLoop(samples: Samples, options: { rate: number; durationMs: n
 export async function runLoad(options: { concurrency: number; durationMs: number; task: () => Promise<unknown> }): Promise<LoadResult> {
   const samples = new Samples();
   await closedLoop(samples, options);
-  return samples.summary();
-}
-
-/**
- * An open loop: starts `task` at a fixed `rate` per second, evenly spaced, whether or not
- * earlier calls have finished, so latency is measured at a known load (not at saturation).
- */
-export async function runRate(options: { rate: number; durationMs: number; task: () => Promise<unknown> }): Promise<LoadResult> {
-  const samples = new Samples();
-  await openLoop(samples, options);
   return samples.summary();
 }
 
@@ -97,7 +91,7 @@ async function inTurns<Path extends string>(
   return Object.fromEntries(names.map((name) => [name, samples[name].summary()])) as Record<Path, LoadResult>;
 }
 
-/** runRate for several paths, in turns (see inTurns). */
+/** The open loop for several paths, in turns (see inTurns). */
 export function runRateInTurns<Path extends string>(options: { rate: number; sliceMs: number; turns: number; paths: Record<Path, () => Promise<unknown>> }): Promise<Record<Path, LoadResult>> {
   return inTurns(options.paths, options.turns, (samples, task) => openLoop(samples, { rate: options.rate, durationMs: options.sliceMs, task }));
 }

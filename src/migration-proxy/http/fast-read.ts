@@ -54,7 +54,7 @@ export function fastRecordReads(deps: { verify: Verify; modes: RouteModes; migra
     }
     // undici's stream() writes the upstream body straight into the response, with backpressure
     // and an abort of the upstream request if the client goes away. A Readable body piped with
-    // stream.pipeline cost about a tenth of the edge's CPU per request (an AbortController, and
+    // stream.pipeline cost about 8 % of the edge's CPU at 500 req/s (an AbortController, and
     // the DOMException it builds when it is aborted at the end of every pipeline).
     pools[kind].stream(
       {
