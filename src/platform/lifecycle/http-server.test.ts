@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import express from 'express';
 import { listen } from './index.js';
 
 describe('graceful shutdown of an HTTP server', () => {
@@ -27,5 +29,49 @@ describe('graceful shutdown of an HTTP server', () => {
     await server.close();
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(await hanging).toBe('cut');
+  });
+});
+
+describe('requests born with the framework prototypes', () => {
+  it('gives every request and response the prototypes passed, before any handler runs', async () => {
+    const request = Object.create(IncomingMessage.prototype) as IncomingMessage;
+    const response = Object.create(ServerResponse.prototype) as ServerResponse;
+    const seen: boolean[] = [];
+    const server = await listen(
+      (req, res) => {
+        seen.push(Object.getPrototypeOf(req) === request && Object.getPrototypeOf(res) === response && req instanceof IncomingMessage && res instanceof ServerResponse);
+        res.end(`${req.method} ${req.url}`);
+      },
+      { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 1_000, prototypes: { request, response } },
+    );
+    try {
+      const answers = await Promise.all([fetch(`${server.url}/a`), fetch(`${server.url}/b`, { method: 'POST', body: 'x' })]);
+      expect(await Promise.all(answers.map((answer) => answer.text()))).toEqual(['GET /a', 'POST /b']);
+      expect(seen).toEqual([true, true]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('lets Express find its own prototypes already in place', async () => {
+    const app = express();
+    const reparented: boolean[] = [];
+    const server = await listen(
+      (req, res) => {
+        reparented.push(Object.getPrototypeOf(req) !== app.request || Object.getPrototypeOf(res) !== app.response);
+        app(req, res);
+      },
+      { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 1_000, prototypes: { request: app.request, response: app.response } },
+    );
+    app.get('/hello', (req, res) => {
+      res.json({ hello: req.query.name, ip: req.ip });
+    });
+    try {
+      const answer = await fetch(`${server.url}/hello?name=figdesk`);
+      expect(await answer.json()).toEqual({ hello: 'figdesk', ip: '127.0.0.1' });
+      expect(reparented).toEqual([false]);
+    } finally {
+      await server.close();
+    }
   });
 });

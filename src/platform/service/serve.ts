@@ -50,7 +50,13 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
   });
   const fastPath = options.fastPath;
   const handler = fastPath ? (req: IncomingMessage, res: ServerResponse) => fastPath(req, res) || app(req, res) : app;
-  const server = await listen(handler, { host: options.config.HOST, port: options.port, shutdownTimeoutMs: options.config.SHUTDOWN_TIMEOUT_MS });
+  const server = await listen(handler, {
+    host: options.config.HOST,
+    port: options.port,
+    shutdownTimeoutMs: options.config.SHUTDOWN_TIMEOUT_MS,
+    // Born with Express's prototypes, so Express need not re-parent them (lifecycle/http-server.ts).
+    prototypes: { request: app.request, response: app.response },
+  });
   options.logger.info({ url: server.url }, `${options.name} listening`);
   return {
     name: options.name,
