@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 
 /** The machine the figures were measured on, as docs/benchmarks.md states it. */
-export function machine(postgresVersion: string): string {
+export function machine(postgresVersion?: string): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   let kernel: string;
   try {
@@ -11,7 +11,7 @@ export function machine(postgresVersion: string): string {
   } catch {
     kernel = process.platform;
   }
-  return `${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, ${kernel}, Node ${process.version}, PostgreSQL ${postgresVersion}`;
+  return `${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, ${kernel}, Node ${process.version}${postgresVersion ? `, PostgreSQL ${postgresVersion}` : ''}`;
 }
 
 /** Replaces the section between `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->`, adding it if missing. */
