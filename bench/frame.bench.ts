@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { cpuMeter } from './support/cpu.js';
-import { runRateInTurns, ms, type LoadResult } from './support/load.js';
+import { runRate, ms, type LoadResult } from './support/load.js';
 import { machine, writeSection } from './support/report.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -72,10 +72,10 @@ async function main(): Promise<void> {
       // The second loop starts half an interval later, so neither process's requests always
       // queue behind the other's in the load generator.
       const [reparented, born] = await Promise.all([
-        runRateInTurns({ rate: RATE, sliceMs: durationMs, turns: 1, paths: { reparented: paths.reparented } }),
-        new Promise((resolve) => setTimeout(resolve, 500 / RATE)).then(() => runRateInTurns({ rate: RATE, sliceMs: durationMs, turns: 1, paths: { born: paths.born } })),
+        runRate({ rate: RATE, durationMs, task: paths.reparented }),
+        new Promise((resolve) => setTimeout(resolve, 500 / RATE)).then(() => runRate({ rate: RATE, durationMs, task: paths.born })),
       ]);
-      return { ...reparented, ...born };
+      return { reparented, born };
     };
     await both(2_000);
     const from = { reparented: await running.reparented.now(), born: await running.born.now() };

@@ -68,6 +68,13 @@ export async function runLoad(options: { concurrency: number; durationMs: number
   return samples.summary();
 }
 
+/** The open loop on its own: `task` at a fixed `rate` per second for `durationMs`. */
+export async function runRate(options: { rate: number; durationMs: number; task: () => Promise<unknown> }): Promise<LoadResult> {
+  const samples = new Samples();
+  await openLoop(samples, options);
+  return samples.summary();
+}
+
 /**
  * Several paths measured in turns of `sliceMs` each, `turns` times, each path's samples pooled.
  * On a shared machine the slow moments (another process's GC, the scheduler) come every few

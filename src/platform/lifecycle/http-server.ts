@@ -1,5 +1,5 @@
 import { createServer, IncomingMessage, ServerResponse, type Server, type RequestListener } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 
 export interface RunningServer {
@@ -21,23 +21,26 @@ export interface MessagePrototypes {
  *
  * Express re-parents every request and response (`Object.setPrototypeOf` in `app.handle`). In
  * V8 that costs each request's objects dearly: with our frame at 500 req/s, scavenges took about
- * 5 ms instead of 1 ms, a full mark-compact came every few seconds, and a request cost about
- * 0.7 ms of CPU instead of 0.44 ms (`npm run bench:frame`, decision 7). Born with the prototype,
+ * 5 ms instead of about 1 ms, a full mark-compact came every few seconds, and a request cost
+ * 0.62–0.71 ms of CPU instead of 0.39–0.44 ms (`npm run bench:frame`, decision 7). Born with the prototype,
  * the objects are left as they are by Express's call.
  */
 function messageClasses(prototypes: MessagePrototypes) {
-  // Node's constructors are plain functions: called on an object made from these functions'
-  // prototypes, they initialise it as their own. (Reflect.construct with these functions as
-  // new.target also works, but its objects cost more CPU per request than re-parenting did.)
-  function Request(this: IncomingMessage, socket: Socket) {
-    (IncomingMessage as unknown as (this: IncomingMessage, socket: Socket) => void).call(this, socket);
+  return { IncomingMessage: bornWith(IncomingMessage, prototypes.request), ServerResponse: bornWith(ServerResponse, prototypes.response) };
+}
+
+/**
+ * A constructor for Node's `Base` whose objects have `prototype`. Node's constructors are plain
+ * functions: called on an object made from this function's prototype, they initialise it as
+ * their own. (Reflect.construct with this function as new.target also works, but its objects
+ * cost more CPU per request than re-parenting did.)
+ */
+function bornWith<Base extends typeof IncomingMessage | typeof ServerResponse>(base: Base, prototype: InstanceType<Base>): Base {
+  function Born(this: InstanceType<Base>, ...args: unknown[]) {
+    (base as unknown as (...args: unknown[]) => void).apply(this, args);
   }
-  Request.prototype = prototypes.request;
-  function Response(this: ServerResponse, request: IncomingMessage, options?: object) {
-    (ServerResponse as unknown as (this: ServerResponse, request: IncomingMessage, options?: object) => void).call(this, request, options);
-  }
-  Response.prototype = prototypes.response;
-  return { IncomingMessage: Request as unknown as typeof IncomingMessage, ServerResponse: Response as unknown as typeof ServerResponse };
+  Born.prototype = prototype;
+  return Born as unknown as Base;
 }
 
 /** Listens on host:port (port 0 picks a free one) and knows how to drain. */

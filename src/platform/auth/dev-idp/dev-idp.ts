@@ -158,7 +158,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const app = express();
   app.disable('x-powered-by');
   // The issuer has to name the real port, which is only known once listening (port 0 in tests).
-  const server = await listen(app, { host: options.host, port: options.port, shutdownTimeoutMs: options.shutdownTimeoutMs ?? 2_000 });
+  const server = await listen(app, { host: options.host, port: options.port, shutdownTimeoutMs: options.shutdownTimeoutMs ?? 2_000, prototypes: { request: app.request, response: app.response } });
   const realmPath = `/realms/${realm.name}`;
   const issuer = `${server.url}${realmPath}`;
 
