@@ -9,7 +9,8 @@ import { listIncidentsQuery, type ListOptions } from '../src/incidents/data/inci
 import { schemaMigrations } from '../migrations/index.js';
 import { loadRealm } from '../src/platform/auth/dev-idp/realm.js';
 import { migrateSchema } from '../src/platform/db/index.js';
-import { runLoad, ms, type LoadResult } from './support/load.js';
+import { cpuMeter, processesNamed } from './support/cpu.js';
+import { runLoad, runLoadInTurns, ms, type LoadResult } from './support/load.js';
 import { machine, writeSection } from './support/report.js';
 import { BENCH_PORTS, startSystemProcess, tokenFor } from './support/system-process.js';
 
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
   const edge = new HttpPool(`http://127.0.0.1:${BENCH_PORTS.proxy}`, { connections: CONCURRENCY * 2 });
   const postgresVersion = (await direct.query('show server_version')).rows[0].server_version as string;
   const lines: string[] = [];
-  const measure = async (task: () => Promise<unknown>, concurrency = CONCURRENCY) => {
+  const measure = async (task: () => Promise<unknown>, concurrency: number) => {
     await runLoad({ concurrency, durationMs: 2_000, task }); // warm-up: plans cached, pools filled
     return runLoad({ concurrency, durationMs: SECONDS * 1000, task });
   };
@@ -135,18 +136,22 @@ async function main(): Promise<void> {
     const roundTrip = await runLoad({ concurrency: 1, durationMs: 3_000, task: () => direct.query('select 1') });
     const single: string[] = [];
     const rows: string[] = [];
+    const cpuRows: string[] = [];
+    // CPU per process group while each path ran: the whole system is one process here.
+    const cpu = () => cpuMeter({ figdesk: () => [system.child.pid as number], postgres: () => processesNamed('postgres') });
     for (const scenario of scenarios) {
       const token = await tokenFor('agent1');
       const path = `/api/v1/incidents?${new URLSearchParams(scenario.query)}`;
       const { sql, bindings } = listIncidentsQuery(sqlBuilder, { ...scenario.list, limit: scenario.list.limit, now: new Date() }).toSQL().toNative();
-      const sqlResult = await measure(() => direct.query(sql, bindings as unknown[]));
-      const httpResult = await measure(get(services, path, token));
-      const edgeResult = await measure(get(edge, path, token));
+      const paths = { sql: () => direct.query(sql, bindings as unknown[]), service: get(services, path, token), edge: get(edge, path, token) };
+      // In turns of a second each, so the machine's slow moments fall on every path alike (load.ts).
+      await runLoadInTurns({ concurrency: CONCURRENCY, sliceMs: 2_000, turns: 1, paths }); // warm-up: plans cached, pools filled
+      const busy = await runLoadInTurns({ concurrency: CONCURRENCY, sliceMs: 1_000, turns: SECONDS, paths, cpu });
+      const alone = await runLoadInTurns({ concurrency: 1, sliceMs: 1_000, turns: 3, paths: { sql: paths.sql, service: paths.service } });
       const matched = (await direct.query(sql, bindings as unknown[])).rowCount;
-      const sqlAlone = await runLoad({ concurrency: 1, durationMs: 3_000, task: () => direct.query(sql, bindings as unknown[]) });
-      const httpAlone = await runLoad({ concurrency: 1, durationMs: 3_000, task: get(services, path, token) });
-      single.push(`| ${scenario.name} | ${ms(sqlAlone.p50)} / ${ms(sqlAlone.p95)} | ${ms(httpAlone.p50)} / ${ms(httpAlone.p95)} | ${(httpAlone.p95 / sqlAlone.p95).toFixed(2)}× |`);
-      rows.push(row(scenario.name, matched ?? 0, sqlResult, httpResult, edgeResult));
+      single.push(`| ${scenario.name} | ${ms(alone.sql.p50)} / ${ms(alone.sql.p95)} | ${ms(alone.service.p50)} / ${ms(alone.service.p95)} | ${(alone.service.p95 / alone.sql.p95).toFixed(2)}× |`);
+      rows.push(row(scenario.name, matched ?? 0, busy.sql, busy.service, busy.edge));
+      cpuRows.push(...cpuRowsOf(scenario.name, busy));
       console.log(rows[rows.length - 1]);
     }
 
@@ -166,12 +171,18 @@ async function main(): Promise<void> {
       '## Incidents (`npm run bench:incidents`)',
       '',
       `Measured ${new Date().toISOString().slice(0, 10)} on ${machine(postgresVersion)}: ${ROWS.toLocaleString('en')} seeded incidents (85% closed, 8% open; P1 2%, P2 13%; 6 categories; 50 agents; one year).`,
-      `The system runs compiled in its own process (\`node dist/src/main.js\`, request logging on); load comes from this process, ${CONCURRENCY} concurrent callers, ${SECONDS} s per figure after 2 s of warm-up.`,
+      `The system runs compiled in its own process (\`node dist/src/main.js\`, request logging on); load comes from this process, ${CONCURRENCY} concurrent callers. The lists are measured in turns of 1 s per path (SQL, service, edge), ${SECONDS} turns after a warm-up turn of 2 s each, so the machine's slow moments fall on all three alike; creation ${SECONDS} s per figure after 2 s of warm-up.`,
       '"SQL" runs the exact SQL the API runs (`listIncidentsQuery`) through a pg pool: the baseline. "service" calls the incidents service over HTTP (token check, validation, JSON); "edge" goes through the migration proxy as well.',
       '',
       '| list | rows fetched (limit + 1) | SQL p50 / p95 | service p50 / p95 | service req/s | service p95 ÷ SQL p95 | edge p50 / p95 | edge req/s |',
       '|---|---|---|---|---|---|---|---|',
       ...rows,
+      '',
+      `Where each request's CPU went while its path ran (ms per request, from /proc; "figdesk" is the one process of all services, "caller" this process, which parses the rows on the SQL path and only reads the body on the others). At saturation the p95 ratio follows the ratio of the totals.`,
+      '',
+      '| list | path | figdesk | PostgreSQL | caller | total | total ÷ SQL\'s |',
+      '|---|---|---|---|---|---|---|',
+      ...cpuRows,
       '',
       `One caller at a time (no queueing): what the service adds to each query. For scale: the bare HTTP frame (\`GET /health/live\`) takes ${ms(frame.p50)} / ${ms(frame.p95)} (p50 / p95), a \`select 1\` round trip ${ms(roundTrip.p50)} / ${ms(roundTrip.p95)}.`,
       '',
@@ -213,6 +224,21 @@ function directCreate(pool: pg.Pool) {
       ['{"id":"bench","username":"bench"}', JSON.stringify({ type: 'incident.created', data: { title: 'Benchmark incident' } })],
     );
   };
+}
+
+/** CPU milliseconds per request of each path, by process group, and the total against the SQL path's. */
+function cpuRowsOf(name: string, results: Record<'sql' | 'service' | 'edge', LoadResult>): string[] {
+  const perRequest = (result: LoadResult) => {
+    const spent = result.cpu ?? {};
+    const of = (group: string) => (1000 * (spent[group] ?? 0)) / result.requests;
+    return { figdesk: of('figdesk'), postgres: of('postgres'), caller: of('load generator') };
+  };
+  const total = (cpu: ReturnType<typeof perRequest>) => cpu.figdesk + cpu.postgres + cpu.caller;
+  const baseline = total(perRequest(results.sql));
+  return (['sql', 'service', 'edge'] as const).map((path) => {
+    const cpu = perRequest(results[path]);
+    return `| ${name} | ${path === 'sql' ? 'SQL' : path} | ${cpu.figdesk.toFixed(2)} | ${cpu.postgres.toFixed(2)} | ${cpu.caller.toFixed(2)} | ${total(cpu).toFixed(2)} | ${(total(cpu) / baseline).toFixed(2)}× |`;
+  });
 }
 
 function row(name: string, matched: number, sql: LoadResult, http: LoadResult, edge: LoadResult): string {

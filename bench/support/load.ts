@@ -10,18 +10,29 @@ export interface LoadResult {
   p50: number;
   p95: number;
   p99: number;
+  /** CPU seconds per process group while this path ran, when a meter was given (cpu.ts). */
+  cpu?: Record<string, number>;
 }
+
+/** Starts measuring CPU; `stop()` gives seconds per process group (cpuMeter in cpu.ts). */
+export type CpuMeterStart = () => { stop(): Record<string, number> };
 
 /** Latencies and errors gathered over one or more stretches of running. */
 class Samples {
   readonly latencies: number[] = [];
   errors = 0;
   seconds = 0;
+  cpu?: Record<string, number>;
+
+  addCpu(spent: Record<string, number>): void {
+    this.cpu ??= {};
+    for (const [group, seconds] of Object.entries(spent)) this.cpu[group] = (this.cpu[group] ?? 0) + seconds;
+  }
 
   summary(): LoadResult {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))] ?? Number.NaN;
-    return { requests: sorted.length, errors: this.errors, seconds: this.seconds, perSecond: sorted.length / this.seconds, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+    return { requests: sorted.length, errors: this.errors, seconds: this.seconds, perSecond: sorted.length / this.seconds, p50: at(0.5), p95: at(0.95), p99: at(0.99), ...(this.cpu ? { cpu: this.cpu } : {}) };
   }
 }
 
@@ -80,32 +91,36 @@ export async function runRate(options: { rate: number; durationMs: number; task:
  * On a shared machine the slow moments (another process's GC, the scheduler) come every few
  * seconds and last tens of milliseconds; in short turns they fall on every path alike, where
  * in one long stretch per path they land on whichever path happened to be running then.
- * Each turn starts with the next path, so no path always follows the same one.
+ * Each turn starts with the next path, so no path always follows the same one. With `cpu`,
+ * each path's result also says how much CPU each process group spent while it ran.
  */
 async function inTurns<Path extends string>(
   paths: Record<Path, () => Promise<unknown>>,
   turns: number,
   run: (samples: Samples, task: () => Promise<unknown>) => Promise<void>,
+  cpu?: CpuMeterStart,
 ): Promise<Record<Path, LoadResult>> {
   const names = Object.keys(paths) as Path[];
   const samples = Object.fromEntries(names.map((name) => [name, new Samples()])) as Record<Path, Samples>;
   for (let turn = 0; turn < turns; turn++) {
     for (let step = 0; step < names.length; step++) {
       const name = names[(turn + step) % names.length] as Path;
+      const meter = cpu?.();
       await run(samples[name], paths[name]);
+      if (meter) samples[name].addCpu(meter.stop());
     }
   }
   return Object.fromEntries(names.map((name) => [name, samples[name].summary()])) as Record<Path, LoadResult>;
 }
 
 /** The open loop for several paths, in turns (see inTurns). */
-export function runRateInTurns<Path extends string>(options: { rate: number; sliceMs: number; turns: number; paths: Record<Path, () => Promise<unknown>> }): Promise<Record<Path, LoadResult>> {
-  return inTurns(options.paths, options.turns, (samples, task) => openLoop(samples, { rate: options.rate, durationMs: options.sliceMs, task }));
+export function runRateInTurns<Path extends string>(options: { rate: number; sliceMs: number; turns: number; paths: Record<Path, () => Promise<unknown>>; cpu?: CpuMeterStart }): Promise<Record<Path, LoadResult>> {
+  return inTurns(options.paths, options.turns, (samples, task) => openLoop(samples, { rate: options.rate, durationMs: options.sliceMs, task }), options.cpu);
 }
 
 /** runLoad for several paths, in turns (see inTurns). */
-export function runLoadInTurns<Path extends string>(options: { concurrency: number; sliceMs: number; turns: number; paths: Record<Path, () => Promise<unknown>> }): Promise<Record<Path, LoadResult>> {
-  return inTurns(options.paths, options.turns, (samples, task) => closedLoop(samples, { concurrency: options.concurrency, durationMs: options.sliceMs, task }));
+export function runLoadInTurns<Path extends string>(options: { concurrency: number; sliceMs: number; turns: number; paths: Record<Path, () => Promise<unknown>>; cpu?: CpuMeterStart }): Promise<Record<Path, LoadResult>> {
+  return inTurns(options.paths, options.turns, (samples, task) => closedLoop(samples, { concurrency: options.concurrency, durationMs: options.sliceMs, task }), options.cpu);
 }
 
 export const ms = (value: number) => `${value.toFixed(1)} ms`;
