@@ -30,10 +30,15 @@ class Samples {
   }
 
   summary(): LoadResult {
-    const sorted = [...this.latencies].sort((a, b) => a - b);
-    const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))] ?? Number.NaN;
-    return { requests: sorted.length, errors: this.errors, seconds: this.seconds, perSecond: sorted.length / this.seconds, p50: at(0.5), p95: at(0.95), p99: at(0.99), ...(this.cpu ? { cpu: this.cpu } : {}) };
+    const at = percentiles(this.latencies);
+    return { requests: this.latencies.length, errors: this.errors, seconds: this.seconds, perSecond: this.latencies.length / this.seconds, p50: at(0.5), p95: at(0.95), p99: at(0.99), ...(this.cpu ? { cpu: this.cpu } : {}) };
   }
+}
+
+/** Exact percentiles of `values`: `at(0.95)` is the p95 (NaN when there are none). */
+export function percentiles(values: number[]): (share: number) => number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return (share) => sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))] ?? Number.NaN;
 }
 
 async function closedLoop(samples: Samples, options: { concurrency: number; durationMs: number; task: () => Promise<unknown> }): Promise<void> {

@@ -68,6 +68,33 @@ describe('a slow or dead legacy CRM', () => {
     expect(healed.data.some((item: { stale?: boolean }) => item.stale)).toBe(false);
   });
 
+  it('a merged answer says in Server-Timing how long it waited on each source: legacy\'s delay shows as legacy\'s, the cache\'s stand-in as the cache\'s', async () => {
+    const name = (await s.legacy.customer(100_011)).fullName.split(' ')[0] as string;
+    const timings = (header: string | undefined) => Object.fromEntries((header ?? '').split(', ').map((entry) => [entry.split(';')[0], Number(/dur=([\d.]+)/.exec(entry)?.[1])]));
+    await s.legacy.faults({ latencyMs: 120, jitterMs: 0 });
+    try {
+      const slow = await agent.listClients({ name, limit: 20 }).expect(200);
+      expect(slow.body.meta.sources.legacy).toBe('ok');
+      const spent = timings(slow.headers['server-timing']);
+      expect(Object.keys(spent).sort()).toEqual(['clients', 'ledger', 'legacy']);
+      expect(spent.legacy).toBeGreaterThanOrEqual(120);
+      expect(spent.clients).toBeGreaterThanOrEqual(0);
+    } finally {
+      await s.legacy.faults({ latencyMs: 0 });
+    }
+
+    await s.legacy.faults({ hang: true });
+    try {
+      const hung = await agent.listClients({ name, limit: 20 }).expect(200);
+      expect(hung.body.meta.sources.legacy).toBe('timeout');
+      const spent = timings(hung.headers['server-timing']);
+      expect(spent.legacy).toBeGreaterThanOrEqual(TIMEOUT_MS - 1);
+      expect(spent.cache).toBeGreaterThanOrEqual(0);
+    } finally {
+      await s.legacy.faults({ hang: false });
+    }
+  });
+
   it('ids legacy refuses are 404s and do not count against legacy: callers cannot open the breaker for everyone', async () => {
     const manager = await s.as(['manager']);
     for (let call = 0; call < 6; call++) await manager.getClient('00000000-0001-8000-8000-ffffffffffff').expect(404);

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { Db } from '../../platform/db/index.js';
 import { decodeCursor, encodeCursor, type Api } from '../../platform/http/index.js';
 import { legacyIdOf, type LegacyKind } from '../../platform/ids/legacy-public-id.js';
@@ -12,6 +12,7 @@ import type { RouteModes } from '../routing/route-modes.js';
 import { forwardedFrom, type ServiceClient } from '../upstream/service-client.js';
 import { withUpstreamProblems } from './edge-problems.js';
 import { MergeCursorSchema, MergedClientPage, MergedClientQuery, MergedOrderPage, MergedOrderQuery } from './edge.schemas.js';
+import { SourceTimings } from './server-timing.js';
 
 /** How many migrated ids after the cursor are fetched ahead, beside the call to legacy. */
 const LEDGER_AHEAD = 500;
@@ -68,21 +69,22 @@ export function mergedListRoutes(deps: MergedListDeps): void {
   ) {
     const mode = deps.modes.modeOf(spec.plural);
     const start = query.cursor ? decodeCursor(query.cursor, MergeCursorSchema) : { a: null, o: 0 };
+    const timings = new SourceTimings();
     const page = await withUpstreamProblems(spec.plural, () =>
       mergedPage<Ours, View>(
         {
-          ours: mode === 'legacy-only' ? undefined : sources.ours,
-          legacy: mode === 'new-only' ? undefined : sources.legacy,
-          migrated: mode === 'merge' ? migratedLookup(spec.kind, start.a) : undefined,
+          ours: timings.timed(spec.plural, mode === 'legacy-only' ? undefined : sources.ours),
+          legacy: timings.timed('legacy', mode === 'new-only' ? undefined : sources.legacy),
+          migrated: timings.timed('ledger', mode === 'merge' ? migratedLookup(spec.kind, start.a) : undefined),
           keep: sources.keep,
           cachedAfterMs: Math.max(0, deps.legacyTimeoutMs - 50),
-          cached: async (afterId, count) => {
+          cached: timings.timed('cache', async (afterId: string | null, count: number) => {
             const afterLegacyId = afterId === null ? undefined : legacyIdOf(spec.kind, afterId);
             // After a native id there is nothing legacy-born left to show.
             if (afterId !== null && afterLegacyId === undefined) return [];
             const found = await cache.search(spec.kind, { ...sources.cacheQuery, afterLegacyId, limit: count });
             return found?.map((record) => record.value as unknown as View);
-          },
+          }),
         },
         { afterId: start.a, legacyOffset: start.o },
         query.limit,
@@ -92,6 +94,7 @@ export function mergedListRoutes(deps: MergedListDeps): void {
     return {
       /** Caches what legacy answered; called after the answer went out, so callers do not wait for it. */
       remember: () => cache.putMany(spec.kind, toCached(spec, fresh)),
+      timing: timings.header(),
       body: {
         data: page.items.map((item: MergedItem<Ours, View>) =>
           item.source === 'new' ? { ...item.record, source: 'new' } : { ...presentLegacy(item.record), source: 'legacy', ...(item.stale ? { stale: true } : {}) },
@@ -100,6 +103,13 @@ export function mergedListRoutes(deps: MergedListDeps): void {
         meta: { sources: { [spec.plural]: page.sources.ours, legacy: page.sources.legacy } },
       },
     };
+  }
+
+  /** The answer, with how long each source took; then legacy's records go to the cache. */
+  async function send(res: Response, answer: Awaited<ReturnType<typeof answerMerged>>): Promise<void> {
+    if (answer.timing) res.set('Server-Timing', answer.timing);
+    res.json(answer.body);
+    await answer.remember();
   }
 
   const ours = (kind: LegacyKind, req: Request, filter: Record<string, string | undefined>) => async (afterId: string | null, count: number) => {
@@ -119,8 +129,7 @@ export function mergedListRoutes(deps: MergedListDeps): void {
         // The cache tags legacy clients with their phone's digits (resources.ts).
         cacheQuery: { text: query.name, tag: query.phone === undefined ? undefined : phoneTag(query.phone) },
       });
-      res.json(answer.body);
-      await answer.remember();
+      await send(res, answer);
     },
   );
 
@@ -143,8 +152,7 @@ export function mergedListRoutes(deps: MergedListDeps): void {
         keep: matches,
         cacheQuery: { text: query.q, tag: clientLegacyId === undefined ? undefined : `client:${clientLegacyId}` },
       });
-      res.json(answer.body);
-      await answer.remember();
+      await send(res, answer);
     },
   );
 }
