@@ -4,7 +4,9 @@
 //     upstream keep-alive (the practical ceiling), and a naive Express + http-proxy-middleware;
 //     plus the latency the edge adds at a fixed 500 req/s, next to what nginx adds, in turns;
 //  2. merged search with the legacy CRM at 50 ms latency and 1,000,000 legacy customers, next to
-//     legacy asked directly (in turns with the edge) and our clients service asked directly;
+//     legacy asked directly (in turns with the edge; by 4 callers back to back, and evenly spaced
+//     at the rate those reached) and our clients service asked directly, each merged answer split
+//     by its Server-Timing header;
 //  3. merged search with legacy hung.
 // Env: BENCH_DATABASE_URL (default DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres),
 // BENCH_SECONDS per measurement (default 10; the in-turns ones take 2 × BENCH_SECONDS turns of 1 s per path), REDIS_URL (default redis://127.0.0.1:6379 when it answers).
@@ -122,7 +124,7 @@ async function cannon(url: string, token: string, options: { seconds: number }):
 const row = (name: string, result: Cannon, ceiling?: number) =>
   `| ${name} | ${Math.round(result.perSecond).toLocaleString('en')} | ${result.p50} ms | ${result.p99} ms | ${ceiling ? `${Math.round((100 * result.perSecond) / ceiling)} %` : ''} | ${result.non2xx + result.errors} |`;
 
-const loadRow = (name: string, result: LoadResult) => `| ${name} | ${ms(result.p50)} | ${ms(result.p95)} | ${ms(result.p99)} | ${Math.round(result.perSecond)} | ${result.errors} |`;
+const loadRow = (name: string, result: LoadResult, load: string) => `| ${name} | ${load} | ${ms(result.p50)} | ${ms(result.p95)} | ${ms(result.p99)} | ${Math.round(result.perSecond)} | ${result.errors} |`;
 
 async function main(): Promise<void> {
   const taken = await Promise.all([BENCH_PORTS.proxy, BENCH_PORTS.idp, PORTS.proxy, PORTS.clients, PORTS.legacy, NGINX_PORT].map(async (port) => ((await fetch(at(port)).then(() => true, () => false)) ? port : undefined)));
@@ -220,19 +222,35 @@ async function main(): Promise<void> {
       shares.legacy.push(waited.legacy ?? Number.NaN);
       shares.own.push(total - Math.max(waited.legacy ?? 0, waited.clients ?? 0));
     };
-    // Legacy and the edge in turns. Our service is measured after them, on its own: 4 callers
-    // back to back drive it at about 1,000 searches a second, and in turns the GC and database
-    // work that leaves behind fell on the next turn, which hit the edge (which asks our service)
-    // and not legacy: edge p95 after a turn of ours 81.7 ms, after a turn of legacy 77.7 ms.
-    await runLoadInTurns({ concurrency: 4, sliceMs: 2_000, turns: 1, paths: { legacy: searchLegacy, edge: searchEdge } });
-    shares.legacy.length = 0; // the warm-up's
-    shares.own.length = 0;
-    const turns = await runLoadInTurns({ concurrency: 4, sliceMs: 1_000, turns: TURNS, paths: { legacy: searchLegacy, edge: searchEdge } });
-    const legacyAsWaited = percentiles(shares.legacy);
-    const edgeOwn = percentiles(shares.own);
+    const paths = { legacy: searchLegacy, edge: searchEdge };
+    const splitShares = () => {
+      const split = { legacyAsWaited: percentiles(shares.legacy), edgeOwn: percentiles(shares.own) };
+      shares.legacy = [];
+      shares.own = [];
+      return split;
+    };
+    // Legacy and the edge in turns, two ways. (a) 4 callers back to back: with legacy's fixed
+    // 50 ms they fall into step, and their searches reach the edge within the same millisecond
+    // every time. (b) An open loop at the rate (a) reached, evenly spaced: searches arriving
+    // independently, as agents' do.
+    await runLoadInTurns({ concurrency: 4, sliceMs: 2_000, turns: 1, paths });
+    splitShares(); // the warm-up's
+    const inStep = await runLoadInTurns({ concurrency: 4, sliceMs: 1_000, turns: TURNS, paths });
+    const inStepSplit = splitShares();
+    const rate = Math.round(inStep.edge.perSecond);
+    await runRateInTurns({ rate, sliceMs: 2_000, turns: 1, paths });
+    splitShares();
+    const spaced = await runRateInTurns({ rate, sliceMs: 1_000, turns: TURNS, paths });
+    const spacedSplit = splitShares();
+    // Our service on its own, after the turns: 4 callers back to back drive it at about 1,000
+    // searches a second, and in turns the GC and database work that leaves behind fell on the
+    // next turn, which hit the edge (which asks our service) and not legacy: edge p95 after a
+    // turn of ours 81.7 ms, after a turn of legacy 77.7 ms.
     await runLoad({ concurrency: 4, durationMs: 2_000, task: searchOurs });
-    const search = { ...turns, clients: await runLoad({ concurrency: 4, durationMs: TURNS * 1_000, task: searchOurs }) };
-    console.log(`merged search: p95 ${ms(search.edge.p95)}; legacy ${ms(search.legacy.p95)}, clients ${ms(search.clients.p95)}; legacy as the edge waited on it p95 ${ms(legacyAsWaited(0.95))}, the edge's own share p50 ${ms(edgeOwn(0.5))} p95 ${ms(edgeOwn(0.95))}`);
+    const clients = await runLoad({ concurrency: 4, durationMs: TURNS * 1_000, task: searchOurs });
+    for (const [how, result, split] of [['4 callers in step', inStep, inStepSplit], [`${rate}/s evenly spaced`, spaced, spacedSplit]] as const) {
+      console.log(`merged search, ${how}: p95 ${ms(result.edge.p95)}; legacy ${ms(result.legacy.p95)}, clients ${ms(clients.p95)}; legacy as the edge waited on it p95 ${ms(split.legacyAsWaited(0.95))}, the edge's own share p50 ${ms(split.edgeOwn(0.5))} p95 ${ms(split.edgeOwn(0.95))}`);
+    }
 
     // 3. Legacy hung.
     await legacyFaults({ latencyMs: 0, hang: true });
@@ -255,7 +273,11 @@ async function main(): Promise<void> {
 
     const nginx = throughput['nginx proxy_pass, upstream keep-alive'] as Cannon;
     const edge = throughput['figdesk edge'] as Cannon;
-    const mergedBudget = Math.max(search.legacy.p95, search.clients.p95) + 5;
+    const mergedBudget = (legacyDirect: LoadResult) => Math.max(legacyDirect.p95, clients.p95) + 5;
+    const mergedVerdict = (result: Record<'legacy' | 'edge', LoadResult>) =>
+      `p95 ≤ max(legacy, ours) + 5 ms = ${ms(mergedBudget(result.legacy))}: **${ms(result.edge.p95)}** — ${result.edge.p95 <= mergedBudget(result.legacy) ? 'met' : 'not met'}`;
+    const mergedSplit = (result: Record<'legacy' | 'edge', LoadResult>, split: typeof inStepSplit) =>
+      `legacy, as the edge waited on it, took ${ms(split.legacyAsWaited(0.5))} at p50 and ${ms(split.legacyAsWaited(0.95))} at p95 (asked directly: ${ms(result.legacy.p50)} and ${ms(result.legacy.p95)}); the edge's own share (the answer's time at the caller minus the slower source) was ${ms(split.edgeOwn(0.5))} at p50 and ${ms(split.edgeOwn(0.95))} at p95`;
     await writeSection(
       'proxy',
       `## Migration proxy (\`npm run bench:proxy\`)
@@ -280,19 +302,21 @@ At a fixed 500 req/s (open loop, evenly spaced), the three paths in turns of 1 s
 
 Added at p99 by the edge: **${ms(added('edge'))}** (target ≤ 2 ms: ${added('edge') <= 2 ? 'met' : 'not met'}); nginx, measured in the same turns, adds ${ms(added('nginx'))}.
 
-### Merged search, legacy at 50 ms, 1,000,000 legacy customers, 20,000 of ours (4 callers, "${name}", 50 per page)
+### Merged search, legacy at 50 ms, 1,000,000 legacy customers, 20,000 of ours ("${name}", 50 per page)
 
-Legacy and the edge in turns of 1 s, ${TURNS} turns each; then our clients service alone for ${TURNS} s (4 callers drive it at about 1,000 searches a second, and in turns what that left behind fell on the edge's next turn):
+Legacy and the edge in turns of 1 s, ${TURNS} turns each, two ways: 4 callers back to back, which legacy's fixed 50 ms keeps in step (their searches reach the edge within the same millisecond, every time); then an open loop at the rate those reached, ${rate} searches a second, evenly spaced: searches arriving independently, as agents' do. Then our clients service alone for ${TURNS} s with 4 callers back to back (in turns, what its thousand searches a second left behind fell on the edge's next turn).
 
-| asked | p50 | p95 | p99 | req/s | errors |
-|---|---|---|---|---|---|
-${loadRow('legacy CRM directly', search.legacy)}
-${loadRow('clients service directly', search.clients)}
-${loadRow('edge: both merged', search.edge)}
+| asked | load | p50 | p95 | p99 | req/s | errors |
+|---|---|---|---|---|---|---|
+${loadRow('legacy CRM directly', inStep.legacy, '4 callers in step')}
+${loadRow('edge: both merged', inStep.edge, '4 callers in step')}
+${loadRow('legacy CRM directly', spaced.legacy, `${rate}/s spaced`)}
+${loadRow('edge: both merged', spaced.edge, `${rate}/s spaced`)}
+${loadRow('clients service directly', clients, '4 callers')}
 
-Target p95 ≤ max(legacy, ours) + 5 ms = ${ms(mergedBudget)}: **${ms(search.edge.p95)}** — ${search.edge.p95 <= mergedBudget ? 'met' : 'not met'}.
+Target, 4 callers in step: ${mergedVerdict(inStep)}. Spaced: ${mergedVerdict(spaced)}.
 
-Where a merged answer's time went, from each answer's \`Server-Timing\` header: legacy, as the edge waited on it, took ${ms(legacyAsWaited(0.5))} at p50 and ${ms(legacyAsWaited(0.95))} at p95 (asked directly in the other turns: ${ms(search.legacy.p50)} and ${ms(search.legacy.p95)}). The edge's own share (the answer's time at the caller minus the slower source) was ${ms(edgeOwn(0.5))} at p50 and ${ms(edgeOwn(0.95))} at p95.
+Where a merged answer's time went, from each answer's \`Server-Timing\` header. In step: ${mergedSplit(inStep, inStepSplit)}. Spaced: ${mergedSplit(spaced, spacedSplit)}.
 
 ### Legacy hung (8 callers, timeout ${LEGACY_TIMEOUT_MS} ms)
 

@@ -5,7 +5,7 @@ import { legacyIdOf, type LegacyKind } from '../../platform/ids/legacy-public-id
 import type { ResilientCache } from '../cache/resilient-cache.js';
 import type { LegacyOrderView, LegacyRange } from '../legacy/legacy-crm.adapter.js';
 import type { LegacyGateway } from '../legacy/legacy-gateway.js';
-import { mergedPage, type MergedItem, type MergeSources } from '../merge/merged-page.js';
+import { MIGRATION_MARGIN_MS, mergedPage, type MergedItem, type MergeSources } from '../merge/merged-page.js';
 import { migratedAmong, migratedFrom } from '../migration/ledger.js';
 import { clientsSpec, ordersSpec, phoneTag, presentLegacy, specOf, toCached, type LegacyView, type ResourceSpec } from '../resources.js';
 import type { RouteModes } from '../routing/route-modes.js';
@@ -16,6 +16,16 @@ import { SourceTimings } from './server-timing.js';
 
 /** How many migrated ids after the cursor are fetched ahead, beside the call to legacy. */
 const LEDGER_AHEAD = 500;
+/**
+ * How long one look-ahead answer serves every merged list asking from the same position (all
+ * first pages do, whatever they search for). A quarter of the merge's margin: a record migrated
+ * after the answer was read is within the margin either way, so its legacy version shows as it
+ * would with a fresh answer (merge/merged-page.ts), and pages come out the same. The rest of the
+ * margin still covers the clocks and the time a migration takes to commit.
+ */
+const LEDGER_AHEAD_REUSE_MS = MIGRATION_MARGIN_MS / 4;
+/** Past this many positions, answers that can no longer be reused are dropped. */
+const LEDGER_AHEAD_POSITIONS = 256;
 
 export interface MergedListDeps {
   api: Api;
@@ -34,6 +44,23 @@ type Ours = { id: string; legacy_id: number | null };
 export function mergedListRoutes(deps: MergedListDeps): void {
   const { api, cache, legacy } = deps;
 
+  /** The first migrated ids after a position, asked once per LEDGER_AHEAD_REUSE_MS and shared. */
+  const aheadAnswers = new Map<string, { askedAt: number; rows: ReturnType<typeof migratedFrom> }>();
+  function migratedAhead(kind: LegacyKind, afterLegacyId: number): ReturnType<typeof migratedFrom> {
+    const key = `${kind}:${afterLegacyId}`;
+    const now = Date.now();
+    const known = aheadAnswers.get(key);
+    if (known && now - known.askedAt < LEDGER_AHEAD_REUSE_MS) return known.rows;
+    if (aheadAnswers.size >= LEDGER_AHEAD_POSITIONS) {
+      for (const [position, answer] of aheadAnswers) if (now - answer.askedAt >= LEDGER_AHEAD_REUSE_MS) aheadAnswers.delete(position);
+    }
+    const entry = { askedAt: now, rows: migratedFrom(deps.db, kind, afterLegacyId, LEDGER_AHEAD) };
+    aheadAnswers.set(key, entry);
+    // A failed answer is not reused: the next list asks again.
+    entry.rows.catch(() => aheadAnswers.get(key) === entry && aheadAnswers.delete(key));
+    return entry.rows;
+  }
+
   /**
    * Which legacy ids migrated. The ledger is asked at once, in parallel with legacy, for the
    * migrated ids just after the cursor; when legacy's answer falls inside what that returned, no
@@ -42,7 +69,7 @@ export function mergedListRoutes(deps: MergedListDeps): void {
    */
   function migratedLookup(kind: LegacyKind, afterId: string | null) {
     const afterLegacyId = afterId === null ? 0 : legacyIdOf(kind, afterId);
-    const ahead = afterLegacyId === undefined ? undefined : migratedFrom(deps.db, kind, afterLegacyId, LEDGER_AHEAD);
+    const ahead = afterLegacyId === undefined ? undefined : migratedAhead(kind, afterLegacyId);
     ahead?.catch(() => undefined);
     let first = true;
     return async (ids: number[]): Promise<Map<number, Date>> => {

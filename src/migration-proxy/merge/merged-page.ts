@@ -62,7 +62,7 @@ export interface MergedPage<Ours, Legacy> {
  * matches; one migrated later may not be, and legacy's version is shown instead of leaving a gap.
  * It covers the clock difference between the proxy and the database too.
  */
-const MIGRATION_MARGIN_MS = 1_000;
+export const MIGRATION_MARGIN_MS = 1_000;
 const MAX_ROUNDS = 4;
 
 interface RoundResult<Ours, Legacy> {
@@ -91,18 +91,18 @@ async function round<Ours extends Keyed, Legacy extends LegacyKeyed>(sources: Me
           early.catch(() => undefined);
         }, sources.cachedAfterMs)
       : undefined;
-  const [oursSlice, legacyAnswer] = await Promise.all([
-    sources.ours ? sources.ours(cursor.afterId, limit) : Promise.resolve<Slice<Ours>>(none),
-    sources.legacy
-      ? sources.legacy(cursor.legacyOffset, limit).then(
-          (slice) => ({ slice, failure: undefined }),
-          (error: unknown) => {
-            if (error instanceof LegacyUnavailable) return { slice: undefined, failure: error.outcome };
-            throw error;
-          },
-        )
-      : Promise.resolve({ slice: none as Slice<Legacy>, failure: undefined }),
-  ]).finally(() => clearTimeout(cachedEarly));
+  // Legacy is asked first: it is the slower source, so its clock should start first.
+  const legacyCall = sources.legacy
+    ? sources.legacy(cursor.legacyOffset, limit).then(
+        (slice) => ({ slice, failure: undefined }),
+        (error: unknown) => {
+          if (error instanceof LegacyUnavailable) return { slice: undefined, failure: error.outcome };
+          throw error;
+        },
+      )
+    : Promise.resolve({ slice: none as Slice<Legacy>, failure: undefined });
+  const oursCall = sources.ours ? sources.ours(cursor.afterId, limit) : Promise.resolve<Slice<Ours>>(none);
+  const [oursSlice, legacyAnswer] = await Promise.all([oursCall, legacyCall]).finally(() => clearTimeout(cachedEarly));
   const ours = oursSlice.records;
 
   let legacyRecords: Legacy[];
