@@ -48,7 +48,8 @@ export function mergedListRoutes(deps: MergedListDeps): void {
   const aheadAnswers = new Map<string, { askedAt: number; rows: ReturnType<typeof migratedFrom> }>();
   function migratedAhead(kind: LegacyKind, afterLegacyId: number): ReturnType<typeof migratedFrom> {
     const key = `${kind}:${afterLegacyId}`;
-    const now = Date.now();
+    // The monotonic clock: a wall clock set back would keep an old answer in use.
+    const now = performance.now();
     const known = aheadAnswers.get(key);
     if (known && now - known.askedAt < LEDGER_AHEAD_REUSE_MS) return known.rows;
     if (aheadAnswers.size >= LEDGER_AHEAD_POSITIONS) {
