@@ -18,7 +18,8 @@ export interface WorkLoopOptions {
    */
   minRoundIntervalMs?: number;
   logger: Logger;
-  round: () => Promise<number>;
+  /** One round; returns how much it did. `startedAt`: the loop's clock (performance.now()) when it started the round. */
+  round: (startedAt: number) => Promise<number>;
 }
 
 /**
@@ -46,7 +47,7 @@ export function startWorkLoop(options: WorkLoopOptions): WorkLoop {
     while (performance.now() < due) await sleep(Math.ceil(due - performance.now()));
     if (stopped) return 0;
     lastRoundAt = performance.now();
-    return options.round();
+    return options.round(lastRoundAt);
   }
 
   async function drain(): Promise<void> {
