@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { LRUCache } from 'lru-cache';
 import type { Db } from '../../platform/db/index.js';
 import { decodeCursor, encodeCursor, type Api } from '../../platform/http/index.js';
 import { legacyIdOf, type LegacyKind } from '../../platform/ids/legacy-public-id.js';
@@ -24,7 +25,7 @@ const LEDGER_AHEAD = 500;
  * margin still covers the clocks and the time a migration takes to commit.
  */
 const LEDGER_AHEAD_REUSE_MS = MIGRATION_MARGIN_MS / 4;
-/** Past this many positions, answers that can no longer be reused are dropped. */
+/** Answers kept for this many positions at most (the least recently asked go first). */
 const LEDGER_AHEAD_POSITIONS = 256;
 
 export interface MergedListDeps {
@@ -44,22 +45,21 @@ type Ours = { id: string; legacy_id: number | null };
 export function mergedListRoutes(deps: MergedListDeps): void {
   const { api, cache, legacy } = deps;
 
-  /** The first migrated ids after a position, asked once per LEDGER_AHEAD_REUSE_MS and shared. */
-  const aheadAnswers = new Map<string, { askedAt: number; rows: ReturnType<typeof migratedFrom> }>();
+  /**
+   * The first migrated ids after a position, asked once per LEDGER_AHEAD_REUSE_MS and shared
+   * while the question is in flight too. (lru-cache times entries by the monotonic clock, so a
+   * wall clock set back cannot keep an old answer in use.)
+   */
+  const aheadAnswers = new LRUCache<string, ReturnType<typeof migratedFrom>>({ max: LEDGER_AHEAD_POSITIONS, ttl: LEDGER_AHEAD_REUSE_MS });
   function migratedAhead(kind: LegacyKind, afterLegacyId: number): ReturnType<typeof migratedFrom> {
     const key = `${kind}:${afterLegacyId}`;
-    // The monotonic clock: a wall clock set back would keep an old answer in use.
-    const now = performance.now();
     const known = aheadAnswers.get(key);
-    if (known && now - known.askedAt < LEDGER_AHEAD_REUSE_MS) return known.rows;
-    if (aheadAnswers.size >= LEDGER_AHEAD_POSITIONS) {
-      for (const [position, answer] of aheadAnswers) if (now - answer.askedAt >= LEDGER_AHEAD_REUSE_MS) aheadAnswers.delete(position);
-    }
-    const entry = { askedAt: now, rows: migratedFrom(deps.db, kind, afterLegacyId, LEDGER_AHEAD) };
-    aheadAnswers.set(key, entry);
+    if (known) return known;
+    const rows = migratedFrom(deps.db, kind, afterLegacyId, LEDGER_AHEAD);
+    aheadAnswers.set(key, rows);
     // A failed answer is not reused: the next list asks again.
-    entry.rows.catch(() => aheadAnswers.get(key) === entry && aheadAnswers.delete(key));
-    return entry.rows;
+    rows.catch(() => aheadAnswers.peek(key) === rows && aheadAnswers.delete(key));
+    return rows;
   }
 
   /**
