@@ -133,11 +133,14 @@ export function mergedListRoutes(deps: MergedListDeps): void {
     };
   }
 
-  /** The answer, with how long each source took; then legacy's records go to the cache. */
-  async function send(res: Response, answer: Awaited<ReturnType<typeof answerMerged>>): Promise<void> {
+  /**
+   * The answer, with how long each source took; then legacy's records go to the cache, once the
+   * answers that arrived at the same moment have gone out too (searches often come in bursts).
+   */
+  function send(res: Response, answer: Awaited<ReturnType<typeof answerMerged>>): void {
     if (answer.timing) res.set('Server-Timing', answer.timing);
     res.json(answer.body);
-    await answer.remember();
+    setImmediate(() => void answer.remember());
   }
 
   const ours = (kind: LegacyKind, req: Request, filter: Record<string, string | undefined>) => async (afterId: string | null, count: number) => {
@@ -157,7 +160,7 @@ export function mergedListRoutes(deps: MergedListDeps): void {
         // The cache tags legacy clients with their phone's digits (resources.ts).
         cacheQuery: { text: query.name, tag: query.phone === undefined ? undefined : phoneTag(query.phone) },
       });
-      await send(res, answer);
+      send(res, answer);
     },
   );
 
@@ -180,7 +183,7 @@ export function mergedListRoutes(deps: MergedListDeps): void {
         keep: matches,
         cacheQuery: { text: query.q, tag: clientLegacyId === undefined ? undefined : `client:${clientLegacyId}` },
       });
-      await send(res, answer);
+      send(res, answer);
     },
   );
 }

@@ -93,19 +93,22 @@ interface CrmPage<T> {
   totalCount: number;
 }
 
-// Legacy keeps only one timestamp for customers; it serves as both of ours.
-export const clientFromLegacy = (customer: CrmCustomer): LegacyClientView => ({
-  id: legacyPublicId('client', customer.customerId),
-  name: customer.fullName,
-  phone: customer.phoneNumber || null,
-  email: customer.mail || null,
-  legacy_id: customer.customerId,
-  // A legacy record is at version 1 until it is migrated; its copy starts at version 1 too, so
-  // the ETag a caller read from legacy is the one its first edit sends.
-  version: 1,
-  created_at: new Date(customer.modified).toISOString(),
-  updated_at: new Date(customer.modified).toISOString(),
-});
+export function clientFromLegacy(customer: CrmCustomer): LegacyClientView {
+  // Legacy keeps only one timestamp for customers; it serves as both of ours.
+  const modified = new Date(customer.modified).toISOString();
+  return {
+    id: legacyPublicId('client', customer.customerId),
+    name: customer.fullName,
+    phone: customer.phoneNumber || null,
+    email: customer.mail || null,
+    legacy_id: customer.customerId,
+    // A legacy record is at version 1 until it is migrated; its copy starts at version 1 too, so
+    // the ETag a caller read from legacy is the one its first edit sends.
+    version: 1,
+    created_at: modified,
+    updated_at: modified,
+  };
+}
 
 export const orderFromLegacy = (order: CrmOrder): LegacyOrderView => ({
   id: legacyPublicId('order', order.orderId),

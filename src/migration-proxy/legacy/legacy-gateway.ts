@@ -1,4 +1,5 @@
 import CircuitBreaker from 'opossum';
+import { withDeadline } from '../../platform/http/index.js';
 import type { Logger } from '../../platform/logging/index.js';
 import type { ProxyMetrics } from '../proxy-metrics.js';
 import { LegacyError, type LegacyCrm } from './legacy-crm.adapter.js';
@@ -41,15 +42,16 @@ class DeadlinePassed extends Error {
  * hung legacy holds no sockets), a circuit breaker shared by all calls, and metrics.
  */
 export function legacyGateway(crm: LegacyCrm, options: GatewayOptions, metrics: ProxyMetrics, logger: Logger) {
-  const breaker = new CircuitBreaker(async (run: Operation) => {
-    const signal = AbortSignal.timeout(options.timeoutMs);
-    try {
-      return await run(crm, signal);
-    } catch (error) {
-      throw signal.aborted ? new DeadlinePassed({ cause: error }) : error;
-    }
-  }, {
-    // The deadline is the call's own AbortSignal, which also cancels the request; opossum's would not.
+  // The deadline is the call's own AbortSignal, which also cancels the request; opossum's would not.
+  const withinDeadline = (run: Operation) =>
+    withDeadline(options.timeoutMs, async (signal) => {
+      try {
+        return await run(crm, signal);
+      } catch (error) {
+        throw signal.aborted ? new DeadlinePassed({ cause: error }) : error;
+      }
+    });
+  const breaker = new CircuitBreaker(withinDeadline, {
     timeout: false,
     errorThresholdPercentage: options.errorPercent,
     volumeThreshold: options.minCalls,

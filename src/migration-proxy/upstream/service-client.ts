@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { encodeCursor } from '../../platform/http/index.js';
+import { encodeCursor, withDeadline } from '../../platform/http/index.js';
 
 export interface UpstreamAnswer<T = unknown> {
   status: number;
@@ -37,15 +37,17 @@ export function serviceClient(name: string, baseUrl: string, timeoutMs = 10_000)
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.requestId) headers['x-request-id'] = options.requestId;
     try {
-      const response = await request(`${base}${path}${search.size ? `?${search}` : ''}`, {
-        method,
-        dispatcher,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(timeoutMs),
+      return await withDeadline(timeoutMs, async (signal) => {
+        const response = await request(`${base}${path}${search.size ? `?${search}` : ''}`, {
+          method,
+          dispatcher,
+          headers,
+          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          signal,
+        });
+        const text = await response.body.text();
+        return { status: response.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
       });
-      const text = await response.body.text();
-      return { status: response.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
     } catch (error) {
       throw new UpstreamFailed(name, `no usable answer from ${method} ${path}: ${(error as Error).message}`, { cause: error });
     }

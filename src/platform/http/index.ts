@@ -6,4 +6,5 @@ export { readiness, SwitchedOff, type ReadinessCheck, type OptionalCheck, type C
 export { problemHandler, sendProblem, writeProblem, PROBLEM_JSON } from './error-handler.js';
 export * from './problem.js';
 export { safeText, csv, instant, durationParam, booleanParam, externalId, legacyId, legacyIdParam, phoneDigits, phoneSearchParam } from './schemas.js';
+export { withDeadline } from './deadline.js';
 export { IfMatch, etagOf, versionOf, requiredVersion, unchangedBecause } from './if-match.js';
