@@ -20,7 +20,7 @@ import knexFactory from 'knex';
 import { Pool as HttpPool } from 'undici';
 import { v7 as uuidv7 } from 'uuid';
 import { legacyPublicId } from '../src/platform/ids/legacy-public-id.js';
-import { percentiles, runLoad, runLoadInTurns, runRateInTurns, ms, type LoadResult } from './support/load.js';
+import { percentiles, runLoad, runLoadInTurns, runRateInTurns, warmUp, ms, type LoadResult } from './support/load.js';
 import { machine, writeSection } from './support/report.js';
 import { BENCH_PORTS, startServiceProcess, startSystemProcess, tokenFor } from './support/system-process.js';
 
@@ -34,6 +34,8 @@ const NAIVE_PORT = 18481;
 // them provides the identity provider and the services the edge does not touch here.
 const PORTS = { proxy: 18280, clients: 18282, legacy: 18290 };
 const LEGACY_TIMEOUT_MS = 800;
+/** Merged searches through the edge before any is measured (see warmUp in support/load.ts). */
+const MERGED_WARM_UP_CALLS = 4_000;
 const benchUrl = (() => {
   const url = new URL(serverUrl);
   url.pathname = '/figdesk_bench_proxy';
@@ -233,6 +235,10 @@ async function main(): Promise<void> {
     // 50 ms they fall into step, and their searches reach the edge within the same millisecond
     // every time. (b) An open loop at the rate (a) reached, evenly spaced: searches arriving
     // independently, as agents' do.
+    // First the edge's merge path is brought to the state a running edge is in: measured in
+    // windows of 5 s from its first search, its CPU per search fell from 5.0 to 2.4 ms as V8
+    // optimised it, and was steady after about 3,000 searches (docs/benchmarks.md).
+    await warmUp({ concurrency: 16, calls: MERGED_WARM_UP_CALLS, task: searchEdge });
     await runLoadInTurns({ concurrency: 4, sliceMs: 2_000, turns: 1, paths });
     splitShares(); // the warm-up's
     const inStep = await runLoadInTurns({ concurrency: 4, sliceMs: 1_000, turns: TURNS, paths });
@@ -304,7 +310,7 @@ Added at p99 by the edge: **${ms(added('edge'))}** (target ≤ 2 ms: ${added('ed
 
 ### Merged search, legacy at 50 ms, 1,000,000 legacy customers, 20,000 of ours ("${name}", 50 per page)
 
-Legacy and the edge in turns of 1 s, ${TURNS} turns each, two ways: 4 callers back to back, which legacy's fixed 50 ms keeps in step (their searches reach the edge within the same millisecond, every time); then an open loop at the rate those reached, ${rate} searches a second, evenly spaced: searches arriving independently, as agents' do. Then our clients service alone for ${TURNS} s with 4 callers back to back (in turns, what its thousand searches a second left behind fell on the edge's next turn).
+First ${MERGED_WARM_UP_CALLS.toLocaleString('en')} merged searches (16 callers) bring the edge's merge code to the state a running edge is in: V8 optimises a function only after many calls, and before that the edge spent up to twice the CPU per search. Then legacy and the edge in turns of 1 s, ${TURNS} turns each, two ways: 4 callers back to back, which legacy's fixed 50 ms keeps in step (their searches reach the edge within the same millisecond, every time); then an open loop at the rate those reached, ${rate} searches a second, evenly spaced: searches arriving independently, as agents' do. Then our clients service alone for ${TURNS} s with 4 callers back to back (in turns, what its thousand searches a second left behind fell on the edge's next turn).
 
 | asked | load | p50 | p95 | p99 | req/s | errors |
 |---|---|---|---|---|---|---|
