@@ -10,7 +10,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value,
 // Its typings say `export default`, but the package is CommonJS with `module.exports = parse`:
 // the default import is the function itself.
 const parseTimestamp = postgresDate as unknown as (value: string) => Date | number | null;
-pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (value) => parseTimestamp(value));
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, parseTimestamp);
 
 export interface Database {
   /** Writes and reads that must see them. */
