@@ -317,6 +317,9 @@ function amqpSuite(brokerUrl: string): void {
       expect(dead.properties.headers?.[REASON_HEADER]).toMatch(/^failed 3 times, last: .*the database refuses/);
       expect(dead.properties.headers?.[ATTEMPTS_HEADER]).toBe(2);
       expect(consumer.calls).toEqual([messageId, messageId, messageId]);
+      // The dead letter can reach its queue before the consumer's publisher confirm comes back,
+      // and the consumer counts the outcome only after that confirm.
+      await eventually('the dead-lettering counted', async () => consumer.seen.length >= 3);
       expect(consumer.seen).toEqual(['retried', 'retried', 'dead_lettered']);
       expect(await queueState(ownQueue)).toEqual({ messages: 0, consumers: 1 });
       expect(await incidentsTitled(title)).toEqual([]);
