@@ -89,6 +89,21 @@ describe('escalation and links', () => {
     const history = (await agent.history(incident.id)).body.data.filter((entry: { kind: string }) => entry.kind === 'problem_link');
     expect(history.map((entry: { before: unknown; after: unknown }) => [entry.before, entry.after])).toEqual([[null, problem.key], [problem.key, null]]);
   });
+
+  it("an incident's copy of its problem's number is the problem's own: the database refuses any other", async () => {
+    const { body: problem } = await manager.createProblem({ title: 'Printer fleet', description: 'Toner sensors' }).expect(201);
+    const { body: other } = await manager.createProblem({ title: 'Badge readers', description: 'Door 3' }).expect(201);
+    const { body: incident } = await agent.create({ title: 'Printer says empty' }).expect(201);
+    await manager.link(problem.key, incident.key).expect(200);
+    expect((await agent.list({ problem: problem.key })).body.data.map((row: { problem: unknown }) => row.problem)).toEqual([{ id: problem.id, key: problem.key }]);
+
+    const incidents = () => t.database.knex.withSchema('incidents').table('incidents').where({ id: incident.id });
+    const otherNumber = Number(other.key.slice('PRB-'.length));
+    await expect(incidents().update({ problem_number: otherNumber })).rejects.toThrow(/incidents_problem_fkey/);
+    await expect(incidents().update({ problem_number: null })).rejects.toThrow(/incidents_problem_fkey/);
+    await expect(incidents().update({ problem_id: null })).rejects.toThrow(/incidents_problem_fkey/);
+    expect((await agent.get(incident.id)).body.problem).toEqual({ id: problem.id, key: problem.key });
+  });
 });
 
 describe('resolving a problem', () => {

@@ -59,21 +59,20 @@ export interface IncidentRow {
 }
 
 /** Columns a command may change; `version` and `updated_at` are set by `updateIncident`. */
-export type IncidentChanges = Partial<Omit<IncidentRow, 'id' | 'number' | 'problem_number' | 'created_by' | 'created_at' | 'version' | 'updated_at'>>;
+export type IncidentChanges = Partial<Omit<IncidentRow, 'id' | 'number' | 'created_by' | 'created_at' | 'version' | 'updated_at'>>;
 
 export type NewIncidentRow = Omit<IncidentRow, 'number' | 'problem_number' | 'version' | 'updated_at' | 'status' | 'first_responded_at' | 'resolved_at' | 'closed_at' | 'sla_paused_at' | 'sla_paused_ms' | 'first_response_breached' | 'resolution_breached' | 'resolution' | 'cancel_reason'>;
 
 export const INCIDENT_COLUMNS = [
   'i.id', 'i.number', 'i.title', 'i.description', 'i.channel', 'i.category', 'i.priority', 'i.status', 'i.reporter',
   'i.client_id', 'i.order_id', 'i.assignee_id', 'i.assignee_name', 'i.group_name', 'i.tags', 'i.problem_id',
-  'p.number as problem_number', 'i.resolution', 'i.cancel_reason', 'i.first_response_due_at', 'i.resolution_due_at',
+  'i.problem_number', 'i.resolution', 'i.cancel_reason', 'i.first_response_due_at', 'i.resolution_due_at',
   'i.first_responded_at', 'i.resolved_at', 'i.closed_at', 'i.sla_paused_at', 'i.sla_paused_ms', 'i.first_response_breached',
   'i.resolution_breached', 'i.created_by', 'i.version', 'i.created_at', 'i.updated_at',
 ];
 
-/** Incidents joined with their problem's number; every read goes through here. */
-export const selectIncidents = (db: Db) =>
-  db.withSchema('incidents').from('incidents as i').leftJoin('problems as p', 'p.id', 'i.problem_id').select(INCIDENT_COLUMNS);
+/** Incidents with their problem's number (kept on the row, no join); every read goes through here. */
+export const selectIncidents = (db: Db) => db.withSchema('incidents').from('incidents as i').select(INCIDENT_COLUMNS);
 
 const table = (db: Db) => db.withSchema('incidents').table('incidents');
 
@@ -83,15 +82,13 @@ const jsonColumns = (row: Partial<IncidentRow>) => ({
   ...(row.created_by ? { created_by: JSON.stringify(row.created_by) } : {}),
 });
 
-/** The incident's own columns (no join), as `returning` gives them back. */
-const OWN_COLUMNS = INCIDENT_COLUMNS.filter((column) => column.startsWith('i.')).map((column) => column.slice(2));
-// The problem's number for `returning`, where no join is possible.
-const problemNumber = (db: Db) => db.raw('(select p.number from incidents.problems p where p.id = incidents.problem_id) as problem_number');
+/** The same columns unqualified, as `returning` gives them back. */
+const OWN_COLUMNS = INCIDENT_COLUMNS.map((column) => column.slice(2));
 
 /** Inserts and returns the row as stored, in one round trip. */
 export async function insertIncident(trx: Knex.Transaction, row: NewIncidentRow): Promise<IncidentRow> {
   const [stored] = await table(trx).insert({ ...jsonColumns(row), updated_at: row.created_at }).returning(OWN_COLUMNS);
-  return { ...(stored as IncidentRow), problem_number: null };
+  return stored as IncidentRow;
 }
 
 export interface NewIncidentRecords {
@@ -119,7 +116,7 @@ export async function insertIncidentsWithRecords(db: Knex, items: NewIncidentRec
   const bindings = [...incidents.bindings, ...entries.bindings, ...records.flatMap((record) => [record.event_id, record.type, record.aggregate_type, record.aggregate_id, record.occurred_at, record.payload])];
   const { rows } = await db.raw(sql, bindings as never);
   const byId = new Map((rows as IncidentRow[]).map((stored) => [stored.id, stored]));
-  return items.map(({ row }) => ({ ...(byId.get(row.id) as IncidentRow), problem_number: null }));
+  return items.map(({ row }) => byId.get(row.id) as IncidentRow);
 }
 
 /** By UUID or number; `forUpdate` locks the row for the rest of the transaction. */
@@ -134,7 +131,7 @@ export async function updateIncident(trx: Knex.Transaction, id: string, changes:
   const [stored] = await table(trx)
     .where({ id })
     .update({ ...jsonColumns(changes), updated_at: now, version: trx.raw('version + 1') })
-    .returning([...OWN_COLUMNS, problemNumber(trx)] as never);
+    .returning(OWN_COLUMNS);
   return stored as IncidentRow;
 }
 

@@ -26,7 +26,7 @@ export async function createProblemRecord(uow: UnitOfWork, deps: IncidentsDeps, 
 /** Links an incident to a problem (moving it if it was linked elsewhere), with history and event. */
 export async function linkToProblem(uow: UnitOfWork, incident: IncidentRow, problem: Pick<ProblemRow, 'id' | 'number'>): Promise<IncidentRow> {
   if (incident.problem_id === problem.id) return incident;
-  const updated = await updateIncident(uow.trx, incident.id, { problem_id: problem.id }, uow.now);
+  const updated = await updateIncident(uow.trx, incident.id, { problem_id: problem.id, problem_number: problem.number }, uow.now);
   const before = incident.problem_number ? problemKey(incident.problem_number) : null;
   uow.record({ incident_id: incident.id, kind: 'problem_link', field: 'problem', before, after: problemKey(problem.number) });
   uow.emit({
@@ -39,7 +39,7 @@ export async function linkToProblem(uow: UnitOfWork, incident: IncidentRow, prob
 }
 
 export async function unlinkFromProblem(uow: UnitOfWork, incident: IncidentRow): Promise<IncidentRow> {
-  const updated = await updateIncident(uow.trx, incident.id, { problem_id: null }, uow.now);
+  const updated = await updateIncident(uow.trx, incident.id, { problem_id: null, problem_number: null }, uow.now);
   uow.record({ incident_id: incident.id, kind: 'problem_link', field: 'problem', before: problemKey(incident.problem_number as number), after: null });
   uow.emit({ type: 'incident.unlinked_from_problem', aggregateType: 'incident', aggregateId: incident.id, data: { incident_key: incidentKey(incident.number), problem_id: incident.problem_id } });
   return updated;
