@@ -5,8 +5,8 @@ import type { Knex } from 'knex';
  * is one table: lists no longer join problems for the key (PRB-000045) they show. A composite
  * foreign key, MATCH FULL, makes the pair either both null or exactly a problem's id and number,
  * so the copy cannot drift from the problem (problem numbers never change).
- * Planning and running the "my open P1–P2" list took 0.47 instead of 0.60 ms a query without
- * the join (pgbench, one client, 1,000,000 incidents; docs/benchmarks.md).
+ * Without the join, the "my open P1–P2" list's statement took about a third less time
+ * (pgbench on 1,000,000 incidents; docs/benchmarks.md).
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`

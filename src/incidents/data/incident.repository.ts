@@ -58,8 +58,11 @@ export interface IncidentRow {
   updated_at: Date;
 }
 
+/** A problem's id and number change together (the database holds them to one problem). */
+type ProblemLinkChange = { problem_id?: never; problem_number?: never } | { problem_id: string; problem_number: number } | { problem_id: null; problem_number: null };
+
 /** Columns a command may change; `version` and `updated_at` are set by `updateIncident`. */
-export type IncidentChanges = Partial<Omit<IncidentRow, 'id' | 'number' | 'created_by' | 'created_at' | 'version' | 'updated_at'>>;
+export type IncidentChanges = Partial<Omit<IncidentRow, 'id' | 'number' | 'problem_id' | 'problem_number' | 'created_by' | 'created_at' | 'version' | 'updated_at'>> & ProblemLinkChange;
 
 export type NewIncidentRow = Omit<IncidentRow, 'number' | 'problem_number' | 'version' | 'updated_at' | 'status' | 'first_responded_at' | 'resolved_at' | 'closed_at' | 'sla_paused_at' | 'sla_paused_ms' | 'first_response_breached' | 'resolution_breached' | 'resolution' | 'cancel_reason'>;
 
