@@ -29,4 +29,28 @@ describe('migrations', () => {
       expect(await migrateSchema(db.knex, schema, migrations)).toEqual(Object.keys(migrations));
     }
   });
+
+  it("an installation upgraded past 'problem number on incidents' keeps its links, and can step back", async () => {
+    const all = schemaMigrations.incidents;
+    const names = Object.keys(all);
+    const upgrade = '20261208000000_problem_number_on_incidents';
+    const before = Object.fromEntries(names.slice(0, names.indexOf(upgrade)).map((name) => [name, all[name]])) as typeof all;
+    await rollbackSchema(db.knex, 'incidents', all, { all: true });
+    await migrateSchema(db.knex, 'incidents', before);
+
+    const { rows: problems } = await db.knex.raw(`insert into incidents.problems (id, title, origin, created_by, created_at, updated_at)
+      values (gen_random_uuid(), 'Flaky Wi-Fi', 'manual', '{}', now(), now()), (gen_random_uuid(), 'Badge readers', 'manual', '{}', now(), now()) returning id, number`);
+    const incident = (problemId: string | null) => db.knex.raw(`insert into incidents.incidents (id, title, channel, priority, created_by, created_at, updated_at, first_response_due_at, resolution_due_at, problem_id)
+      values (gen_random_uuid(), 'Wi-Fi gone', 'web', 'P3', '{}', now(), now(), now(), now(), ?) returning id`, [problemId]);
+    const linked = (await incident(problems[1].id)).rows[0].id;
+    const unlinked = (await incident(null)).rows[0].id;
+
+    expect(await migrateSchema(db.knex, 'incidents', all)).toEqual([upgrade]);
+    const numbers = async () => Object.fromEntries((await db.knex.withSchema('incidents').table('incidents').select('id', 'problem_id', 'problem_number')).map((row) => [row.id, [row.problem_id, row.problem_number]]));
+    expect(await numbers()).toEqual({ [linked]: [problems[1].id, Number(problems[1].number)], [unlinked]: [null, null] });
+
+    await rollbackSchema(db.knex, 'incidents', all);
+    expect((await db.knex.withSchema('incidents').table('incidents').where({ id: linked }).first()).problem_id).toBe(problems[1].id);
+    expect(await migrateSchema(db.knex, 'incidents', all)).toEqual([upgrade]);
+  });
 });
