@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     const cpu = () => cpuMeter({ figdesk: () => [system.child.pid as number], postgres: () => processesNamed('postgres') });
     const pathsOf = (scenario: Scenario, token: string) => {
       const path = `/api/v1/incidents?${new URLSearchParams(scenario.query)}`;
-      const { sql, bindings } = listIncidentsQuery(sqlBuilder, { ...scenario.list, limit: scenario.list.limit, now: new Date() }).toSQL().toNative();
+      const { sql, bindings } = listIncidentsQuery(sqlBuilder, { ...scenario.list, now: new Date() }).toSQL().toNative();
       return { sql, bindings, paths: { sql: () => direct.query(sql, bindings as unknown[]), service: get(services, path, token), edge: get(edge, path, token) } };
     };
     // Every path of every list first runs WARM_UP_CALLS times, so the code measured is the code a
@@ -157,7 +157,6 @@ async function main(): Promise<void> {
       const token = await tokenFor('agent1');
       const { sql, bindings, paths } = pathsOf(scenario, token);
       // In turns of a second each, so the machine's slow moments fall on every path alike (load.ts).
-      await runLoadInTurns({ concurrency: CONCURRENCY, sliceMs: 2_000, turns: 1, paths }); // warm-up: plans cached, pools filled
       const busy = await runLoadInTurns({ concurrency: CONCURRENCY, sliceMs: 1_000, turns: SECONDS, paths, cpu });
       const alone = await runLoadInTurns({ concurrency: 1, sliceMs: 1_000, turns: 3, paths: { sql: paths.sql, service: paths.service } });
       const matched = (await direct.query(sql, bindings as unknown[])).rowCount;
@@ -183,7 +182,7 @@ async function main(): Promise<void> {
       '## Incidents (`npm run bench:incidents`)',
       '',
       `Measured ${new Date().toISOString().slice(0, 10)} on ${machine(postgresVersion)}: ${ROWS.toLocaleString('en')} seeded incidents (85% closed, 8% open; P1 2%, P2 13%; 6 categories; 50 agents; one year).`,
-      `The system runs compiled in its own process (\`node dist/src/main.js\`, request logging on); load comes from this process, ${CONCURRENCY} concurrent callers. Each path of each list first runs ${WARM_UP_CALLS.toLocaleString('en')} times, so V8 has optimised the code measured, as it has in a running system. The lists are measured in turns of 1 s per path (SQL, service, edge), ${SECONDS} turns after a warm-up turn of 2 s each, so the machine's slow moments fall on all three alike; creation ${SECONDS} s per figure after 2 s of warm-up.`,
+      `The system runs compiled in its own process (\`node dist/src/main.js\`, request logging on); load comes from this process, ${CONCURRENCY} concurrent callers. Each path of each list first runs ${WARM_UP_CALLS.toLocaleString('en')} times, so V8 has optimised the code measured, as it has in a running system. The lists are measured in turns of 1 s per path (SQL, service, edge), ${SECONDS} turns each, so the machine's slow moments fall on all three alike; creation ${SECONDS} s per figure after 2 s of warm-up.`,
       '"SQL" runs the exact SQL the API runs (`listIncidentsQuery`) through a pg pool: the baseline. "service" calls the incidents service over HTTP (token check, validation, JSON); "edge" goes through the migration proxy as well.',
       '',
       '| list | rows fetched (limit + 1) | SQL p50 / p95 | service p50 / p95 | service req/s | service p95 ÷ SQL p95 | edge p50 / p95 | edge req/s |',
