@@ -5,14 +5,16 @@ import { schemaMigrations } from '../../../migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { migrateSchema } from '../../platform/db/index.js';
 import { listIncidents, listIncidentsPlan, sortValue, type ListOptions } from './incident-query.js';
-import type { IncidentRow } from './incident.repository.js';
+import type { IncidentRow, Status } from './incident.repository.js';
 
-// Text searches sorted by date walk a bounded number of rows, then ask the GIN index
-// (incident-query.ts). With the walk bounded to a few rows, every search here takes either way,
+// Text searches in an order an index walks (by date; open incidents by due time) walk a bounded
+// number of rows, then ask the GIN index (incident-query.ts). With the walk bounded to a few rows, every search here takes either way,
 // and the pages must come out as the filters and the order say, whichever it took.
 
 const WORDS = ['printer', 'vpn', 'mailbox', 'jammed', 'down', 'slow'];
 const CATEGORIES = ['hardware', 'network'];
+const STATUSES: Status[] = ['new', 'in_progress', 'waiting_customer', 'resolved', 'closed', 'cancelled'];
+const OPEN: Status[] = ['new', 'in_progress', 'waiting_customer'];
 // Few distinct instants, so rows tie on the sort column and the id decides.
 const instant = (n: number) => new Date(Date.UTC(2026, 10, 1) + n * 60_000);
 
@@ -20,8 +22,10 @@ interface Seeded {
   id: string;
   words: Set<string>;
   category: string;
+  status: Status;
   created_at: Date;
   updated_at: Date;
+  resolution_due_at: Date;
 }
 
 let db: TestDatabase;
@@ -31,11 +35,11 @@ beforeAll(async () => {
   db = await createTestDatabase();
   await migrateSchema(db.knex, 'incidents', schemaMigrations.incidents);
   const random = fc.sample(
-    fc.record({ title: fc.array(fc.constantFrom(...WORDS), { minLength: 1, maxLength: 3 }), description: fc.array(fc.constantFrom(...WORDS), { maxLength: 2 }), category: fc.constantFrom(...CATEGORIES), created: fc.nat(12), updated: fc.nat(12) }),
+    fc.record({ title: fc.array(fc.constantFrom(...WORDS), { minLength: 1, maxLength: 3 }), description: fc.array(fc.constantFrom(...WORDS), { maxLength: 2 }), category: fc.constantFrom(...CATEGORIES), status: fc.constantFrom(...STATUSES), created: fc.nat(12), updated: fc.nat(12), due: fc.nat(12) }),
     { numRuns: 60, seed: 7 },
   );
   for (const incident of random) {
-    const row = { id: randomUUID(), category: incident.category, created_at: instant(incident.created), updated_at: instant(incident.created + incident.updated) };
+    const row = { id: randomUUID(), category: incident.category, status: incident.status, created_at: instant(incident.created), updated_at: instant(incident.created + incident.updated), resolution_due_at: instant(incident.due) };
     seeded.push({ ...row, words: new Set([...incident.title, ...incident.description]) });
     await db.knex.withSchema('incidents').table('incidents').insert({
       ...row,
@@ -45,13 +49,14 @@ beforeAll(async () => {
       priority: 'P3',
       created_by: JSON.stringify({ id: 'seed', username: 'seed' }),
       first_response_due_at: row.created_at,
-      resolution_due_at: row.created_at,
     });
   }
 });
 afterAll(async () => {
   await db?.close();
 });
+
+const sortKeyOf = (incident: Seeded, key: 'created_at' | 'updated_at' | 'due') => (key === 'due' ? incident.resolution_due_at : incident[key]).getTime();
 
 /** Every page, following each page's last row as the API's cursor does. */
 async function allPages(options: Omit<ListOptions, 'after'>): Promise<string[]> {
@@ -67,13 +72,15 @@ async function allPages(options: Omit<ListOptions, 'after'>): Promise<string[]> 
   throw new Error('more pages than incidents');
 }
 
-describe('a text search sorted by date', () => {
+describe('a text search', () => {
   it('pages through exactly the matching incidents in order, whether the bounded walk or the GIN index answered', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record({
           words: fc.uniqueArray(fc.constantFrom(...WORDS, 'absent'), { minLength: 1, maxLength: 2 }),
-          key: fc.constantFrom('created_at' as const, 'updated_at' as const),
+          key: fc.constantFrom('created_at' as const, 'updated_at' as const, 'due' as const),
+          // Open statuses only (or none) half the time: the due-time index covers open incidents.
+          status: fc.option(fc.oneof(fc.uniqueArray(fc.constantFrom(...OPEN), { minLength: 1 }), fc.uniqueArray(fc.constantFrom(...STATUSES), { minLength: 1 })), { nil: undefined }),
           direction: fc.constantFrom('asc' as const, 'desc' as const),
           limit: fc.integer({ min: 1, max: 8 }),
           textWalkRows: fc.integer({ min: 1, max: 80 }),
@@ -85,12 +92,13 @@ describe('a text search sorted by date', () => {
           const expected = seeded
             .filter((incident) => search.words.every((word) => incident.words.has(word)))
             .filter((incident) => search.category === undefined || incident.category === search.category)
+            .filter((incident) => search.status === undefined || search.status.includes(incident.status))
             .filter((incident) => createdFrom === undefined || incident.created_at >= createdFrom)
-            .sort((a, b) => a[search.key].getTime() - b[search.key].getTime() || (a.id < b.id ? -1 : 1))
+            .sort((a, b) => sortKeyOf(a, search.key) - sortKeyOf(b, search.key) || (a.id < b.id ? -1 : 1))
             .map((incident) => incident.id);
           if (search.direction === 'desc') expected.reverse();
           const found = await allPages({
-            filter: { text: search.words.join(' '), category: search.category ? [search.category] : undefined, createdFrom },
+            filter: { text: search.words.join(' '), category: search.category ? [search.category] : undefined, status: search.status, createdFrom },
             sort: { key: search.key, direction: search.direction },
             limit: search.limit,
             now: new Date(),
@@ -108,8 +116,12 @@ describe('a text search sorted by date', () => {
     const plan = listIncidentsPlan(db.knex, options);
     expect(plan.first.toSQL().sql).toMatch(/from \(select "i"\.\* from "incidents"\."incidents" as "i" order by "i"\."created_at" desc, "i"\."id" desc limit \?\) as "i"/);
     expect(plan.fromIndex).toBeDefined();
-    // Other orders have no walk of their own to bound: one statement, as PostgreSQL plans it.
+    // Open incidents by due time walk the due-time index, bounded too.
+    const queue = listIncidentsPlan(db.knex, { ...options, filter: { text: 'printer', status: ['new', 'in_progress'], assignee: 'agent-7' }, sort: { key: 'due', direction: 'asc' } });
+    expect(queue.first.toSQL().sql).toMatch(/from \(select "i"\.\* from "incidents"\."incidents" as "i" where "i"\."status" in \(\?, \?\) and "i"\."assignee_id" = \? order by "i"\."resolution_due_at" asc, "i"\."id" asc limit \?\) as "i"/);
+    // Orders no index walks for the filter: one statement, as PostgreSQL plans it.
     expect(listIncidentsPlan(db.knex, { ...options, sort: { key: 'due', direction: 'asc' } }).fromIndex).toBeUndefined();
+    expect(listIncidentsPlan(db.knex, { ...options, sort: { key: 'priority', direction: 'asc' } }).fromIndex).toBeUndefined();
     expect(listIncidentsPlan(db.knex, { ...options, filter: {} }).fromIndex).toBeUndefined();
   });
 

@@ -74,12 +74,13 @@ function applyFilter(query: Knex.QueryBuilder, filter: IncidentFilter, now: Date
 }
 
 /**
- * How many incidents a text search sorted by date reads down the date index, at most, before
- * it asks the GIN index instead. PostgreSQL chooses between the two by the words' frequency
- * over the whole table, so words that are rare among recent incidents, absent, or never found
- * together made it walk every row: 3.7 s on 1,000,000 incidents (docs/benchmarks.md). Bounded,
- * the walk costs a few milliseconds, and a search it cannot fill a page for is answered from
- * the GIN index, whose cost grows with the matches rather than with the table.
+ * How many incidents a text search reads down the index of the list's order (the date index;
+ * for the open incidents' queue the due-time index), at most, before it asks the GIN index
+ * instead. PostgreSQL chooses between the two by the words' frequency over the whole table,
+ * so words that are rare among recent incidents, absent, or never found together made it walk
+ * every row: 3.7 s on 1,000,000 incidents (docs/benchmarks.md). Bounded, the walk costs a few
+ * milliseconds, and a search it cannot fill a page for is answered from the GIN index, whose
+ * cost grows with the matches rather than with the table.
  */
 export const TEXT_WALK_ROWS = 10_000;
 
@@ -94,7 +95,7 @@ export interface ListOptions {
 }
 
 /**
- * How a list is read: one statement, or for a text search sorted by date two. `first` is
+ * How a list is read: one statement, or for a text search in an order an index walks two. `first` is
  * complete when it returns limit + 1 rows; otherwise `fromIndex` (run under BITMAP_ONLY) is
  * the whole answer.
  */
@@ -106,7 +107,19 @@ export interface ListPlan {
 /** Index scans off for one transaction: PostgreSQL then reads matches through bitmaps (the GIN index), not by walking an ordered index. */
 export const BITMAP_ONLY = "select set_config('enable_indexscan', 'off', true)";
 
-const WALKED_SORTS: ReadonlySet<SortKey> = new Set(['created_at', 'updated_at']);
+/**
+ * The filters the index walked in the list's order answers itself (index conditions and a
+ * partial index's predicate), so they bound the walk rather than discard rows from it; none
+ * when no index walks that order for this filter.
+ */
+function walkedIndexFilter(filter: IncidentFilter, sort: SortKey): IncidentFilter | undefined {
+  if (sort === 'created_at') return { createdFrom: filter.createdFrom, createdTo: filter.createdTo };
+  if (sort === 'updated_at') return { updatedFrom: filter.updatedFrom, updatedTo: filter.updatedTo };
+  // Only open incidents have an index in due order (the agents' queues: by assignee, and all).
+  const openOnly = filter.dueWithinMs !== undefined || (filter.status?.length && filter.status.every((status) => OPEN.includes(status)));
+  if (sort === 'due' && openOnly) return { status: filter.status, assignee: filter.assignee, dueWithinMs: filter.dueWithinMs };
+  return undefined;
+}
 
 /** Continues after the cursor's [sort value, id]. */
 function after(query: Knex.QueryBuilder, options: ListOptions): Knex.QueryBuilder {
@@ -130,12 +143,11 @@ const page = (source: Knex.QueryBuilder, options: ListOptions) => ordered(after(
  */
 export function listIncidentsPlan(db: Db, options: ListOptions): ListPlan {
   const whole = page(selectIncidents(db), options);
-  if (!options.filter.text || !WALKED_SORTS.has(options.sort.key)) return { first: whole };
-  // The walk, bounded: the first rows in the list's order (the cursor and the sort column's
-  // own range bound it too, as index conditions), then every filter on those.
-  const { createdFrom, createdTo, updatedFrom, updatedTo } = options.filter;
-  const range = options.sort.key === 'created_at' ? { createdFrom, createdTo } : { updatedFrom, updatedTo };
-  const walked = ordered(after(applyFilter(db.withSchema('incidents').from('incidents as i').select('i.*'), range, options.now), options), options).limit(options.textWalkRows ?? TEXT_WALK_ROWS);
+  const bounds = options.filter.text ? walkedIndexFilter(options.filter, options.sort.key) : undefined;
+  if (!bounds) return { first: whole };
+  // The walk, bounded: the first rows in the list's order after the cursor that the walked
+  // index itself selects, then every filter on those.
+  const walked = ordered(after(applyFilter(db.withSchema('incidents').from('incidents as i').select('i.*'), bounds, options.now), options), options).limit(options.textWalkRows ?? TEXT_WALK_ROWS);
   return { first: page(db.from(walked.as('i')).select(INCIDENT_COLUMNS), options), fromIndex: whole };
 }
 
