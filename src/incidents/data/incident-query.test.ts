@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import knexFactory from 'knex';
 import { schemaMigrations } from '../../../migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { migrateSchema } from '../../platform/db/index.js';
@@ -8,8 +9,9 @@ import { listIncidents, listIncidentsPlan, sortValue, type ListOptions } from '.
 import type { IncidentRow, Status } from './incident.repository.js';
 
 // Text searches in an order an index walks (by date; open incidents by due time) walk a bounded
-// number of rows, then ask the GIN index (incident-query.ts). With the walk bounded to a few rows, every search here takes either way,
-// and the pages must come out as the filters and the order say, whichever it took.
+// number of rows, then ask the GIN index (incident-query.ts). With the walk bounded to a few
+// rows, the searches here take either way, and the pages must come out as the filters and the
+// order say, whichever it took.
 
 const WORDS = ['printer', 'vpn', 'mailbox', 'jammed', 'down', 'slow'];
 const CATEGORIES = ['hardware', 'network'];
@@ -146,10 +148,15 @@ describe('a text search', () => {
   });
 
   it('leaves index scans on for the connection afterwards', async () => {
-    const rows = await listIncidents(db.knex, { filter: { text: 'absent' }, sort: { key: 'created_at', direction: 'desc' }, limit: 5, now: new Date(), textWalkRows: 2 });
-    expect(rows).toEqual([]);
-    // PGlite has one connection; on PostgreSQL the pool has one idle connection here too.
-    const { rows: settings } = await db.knex.raw('show enable_indexscan');
-    expect(settings[0].enable_indexscan).toBe('on');
+    // One connection, so the setting read is the one the search ran on (PGlite has only one).
+    const single = db.kind === 'pglite' ? db.knex : knexFactory({ client: 'pg', connection: db.url, pool: { min: 1, max: 1 } });
+    try {
+      const rows = await listIncidents(single, { filter: { text: 'absent' }, sort: { key: 'created_at', direction: 'desc' }, limit: 5, now: new Date(), textWalkRows: 2 });
+      expect(rows).toEqual([]);
+      const { rows: settings } = await single.raw('show enable_indexscan');
+      expect(settings[0].enable_indexscan).toBe('on');
+    } finally {
+      if (single !== db.knex) await single.destroy();
+    }
   });
 });
