@@ -95,16 +95,19 @@ export interface ListOptions {
 }
 
 /**
- * How a list is read: one statement, or for a text search in an order an index walks two. `first` is
- * complete when it returns limit + 1 rows; otherwise `fromIndex` (run under BITMAP_ONLY) is
- * the whole answer.
+ * How a list is read: one statement, or two for a text search in an order an index walks.
+ * `first` is complete when it returns limit + 1 rows; otherwise `fromIndex` (run under
+ * BITMAP_ONLY) is the whole answer.
  */
 export interface ListPlan {
   first: Knex.QueryBuilder;
   fromIndex?: Knex.QueryBuilder;
 }
 
-/** Index scans off for one transaction: PostgreSQL then reads matches through bitmaps (the GIN index), not by walking an ordered index. */
+/**
+ * Index scans off for one transaction: PostgreSQL then reads the matches through bitmaps (the
+ * GIN index), not by walking an ordered index.
+ */
 export const BITMAP_ONLY = "select set_config('enable_indexscan', 'off', true)";
 
 /**
