@@ -14,7 +14,8 @@ import type { IncidentRow, Status } from './incident.repository.js';
 // order say, whichever it took.
 
 const WORDS = ['printer', 'vpn', 'mailbox', 'jammed', 'down', 'slow'];
-const CATEGORIES = ['hardware', 'network'];
+const CATEGORIES = ['hardware', 'network', 'access'];
+const CLIENTS = ['client-1', 'client-2'];
 const STATUSES: Status[] = ['new', 'in_progress', 'waiting_customer', 'resolved', 'closed', 'cancelled'];
 const OPEN: Status[] = ['new', 'in_progress', 'waiting_customer'];
 // Few distinct instants, so rows tie on the sort column and the id decides.
@@ -24,6 +25,7 @@ interface Seeded {
   id: string;
   words: Set<string>;
   category: string;
+  client_id: string | null;
   status: Status;
   created_at: Date;
   updated_at: Date;
@@ -37,11 +39,11 @@ beforeAll(async () => {
   db = await createTestDatabase();
   await migrateSchema(db.knex, 'incidents', schemaMigrations.incidents);
   const random = fc.sample(
-    fc.record({ title: fc.array(fc.constantFrom(...WORDS), { minLength: 1, maxLength: 3 }), description: fc.array(fc.constantFrom(...WORDS), { maxLength: 2 }), category: fc.constantFrom(...CATEGORIES), status: fc.constantFrom(...STATUSES), created: fc.nat(12), updated: fc.nat(12), due: fc.nat(12) }),
+    fc.record({ title: fc.array(fc.constantFrom(...WORDS), { minLength: 1, maxLength: 3 }), description: fc.array(fc.constantFrom(...WORDS), { maxLength: 2 }), category: fc.constantFrom(...CATEGORIES), client: fc.constantFrom(...CLIENTS, null), status: fc.constantFrom(...STATUSES), created: fc.nat(12), updated: fc.nat(12), due: fc.nat(12) }),
     { numRuns: 60, seed: 7 },
   );
   for (const incident of random) {
-    const row = { id: randomUUID(), category: incident.category, status: incident.status, created_at: instant(incident.created), updated_at: instant(incident.created + incident.updated), resolution_due_at: instant(incident.due) };
+    const row = { id: randomUUID(), category: incident.category, client_id: incident.client, status: incident.status, created_at: instant(incident.created), updated_at: instant(incident.created + incident.updated), resolution_due_at: instant(incident.due) };
     seeded.push({ ...row, words: new Set([...incident.title, ...incident.description]) });
     await db.knex.withSchema('incidents').table('incidents').insert({
       ...row,
@@ -86,21 +88,23 @@ describe('a text search', () => {
           direction: fc.constantFrom('asc' as const, 'desc' as const),
           limit: fc.integer({ min: 1, max: 8 }),
           textWalkRows: fc.integer({ min: 1, max: 80 }),
-          category: fc.option(fc.constantFrom(...CATEGORIES), { nil: undefined }),
+          categories: fc.option(fc.uniqueArray(fc.constantFrom(...CATEGORIES), { minLength: 1, maxLength: 2 }), { nil: undefined }),
+          client: fc.option(fc.constantFrom(...CLIENTS), { nil: undefined }),
           createdFrom: fc.option(fc.nat(12), { nil: undefined }),
         }),
         async (search) => {
           const createdFrom = search.createdFrom === undefined ? undefined : instant(search.createdFrom);
           const expected = seeded
             .filter((incident) => search.words.every((word) => incident.words.has(word)))
-            .filter((incident) => search.category === undefined || incident.category === search.category)
+            .filter((incident) => search.categories === undefined || search.categories.includes(incident.category))
+            .filter((incident) => search.client === undefined || incident.client_id === search.client)
             .filter((incident) => search.status === undefined || search.status.includes(incident.status))
             .filter((incident) => createdFrom === undefined || incident.created_at >= createdFrom)
             .sort((a, b) => sortKeyOf(a, search.key) - sortKeyOf(b, search.key) || (a.id < b.id ? -1 : 1))
             .map((incident) => incident.id);
           if (search.direction === 'desc') expected.reverse();
           const found = await allPages({
-            filter: { text: search.words.join(' '), category: search.category ? [search.category] : undefined, status: search.status, createdFrom },
+            filter: { text: search.words.join(' '), category: search.categories, clientId: search.client, status: search.status, createdFrom },
             sort: { key: search.key, direction: search.direction },
             limit: search.limit,
             now: new Date(),
@@ -109,7 +113,7 @@ describe('a text search', () => {
           expect(found).toEqual(expected);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 100 },
     );
   });
 

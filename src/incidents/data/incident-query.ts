@@ -116,7 +116,10 @@ export const BITMAP_ONLY = "select set_config('enable_indexscan', 'off', true)";
  * when no index walks that order for this filter.
  */
 function walkedIndexFilter(filter: IncidentFilter, sort: SortKey): IncidentFilter | undefined {
-  if (sort === 'created_at') return { createdFrom: filter.createdFrom, createdTo: filter.createdTo };
+  // A client's and an order's incidents have indexes in creation order of their own. (A
+  // category has one too, but PostgreSQL preferred the date index for it, filtering: 60,000
+  // rows walked for 10,000 of one category, where the date index alone walks 10,000.)
+  if (sort === 'created_at') return { createdFrom: filter.createdFrom, createdTo: filter.createdTo, clientId: filter.clientId, orderId: filter.orderId };
   if (sort === 'updated_at') return { updatedFrom: filter.updatedFrom, updatedTo: filter.updatedTo };
   // Only open incidents have an index in due order (the agents' queues: by assignee, and all).
   const openOnly = filter.dueWithinMs !== undefined || (filter.status?.length && filter.status.every((status) => OPEN.includes(status)));
