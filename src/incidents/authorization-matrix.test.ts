@@ -7,7 +7,9 @@ import { startTestSystem, type TestSystem } from '../../test/support/system.js';
 /** {incidentId} is an incident already linked to the problem; `idempotent` calls send a fresh Idempotency-Key. */
 type Row = MatrixRow & { linked?: true; idempotent?: true };
 
-// The expected authorisation of every incidents-service route, written out by hand.
+// The expected authorisation of every incidents-service route, written out by hand. The channel
+// webhooks (/intake/sms, /intake/telegram) take a signature or secret, not a token: sms.test.ts
+// and telegram.test.ts check that no role's token opens them.
 const MATRIX: Row[] = [
   { method: 'post', path: '/api/v1/incidents', roles: ['agent'], body: { title: 'matrix' } },
   { method: 'get', path: '/api/v1/incidents', roles: ['agent', 'manager'] },

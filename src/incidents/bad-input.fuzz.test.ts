@@ -27,18 +27,28 @@ const value = fc.oneof(nasty, fc.integer(), fc.double(), fc.boolean(), fc.consta
 const incidentFields = ['title', 'description', 'channel', 'category', 'priority', 'reporter', 'client_id', 'order_id', 'assignee', 'group', 'tags', 'to', 'reason', 'resolution', 'body', 'visibility', 'problem_id', 'status', 'owner', 'root_cause'];
 const body = fc.oneof(fc.dictionary(fc.constantFrom(...incidentFields), value, { maxKeys: 6 }), fc.anything({ maxDepth: 2 }));
 
-const counts = async () => {
-  const knex = t.database.knex;
-  const tables = ['incidents', 'problems', 'comments', 'history', 'outbox'];
-  return Promise.all(tables.map(async (table) => Number((await knex.withSchema('incidents').table(table).count({ n: '*' }))[0]?.n)));
+/**
+ * What a write could leave behind: the rows of every table the service writes, and every
+ * incident's and problem's version and problem link (an update adds no row).
+ */
+const snapshot = async () => {
+  const knex = t.database.knex.withSchema('incidents');
+  const tables = ['comments', 'history', 'outbox', 'notifications', 'inbox'];
+  const counts = await Promise.all(tables.map(async (table) => [table, Number((await knex.clone().table(table).count({ n: '*' }))[0]?.n)] as const));
+  const incidents = await t.database.knex.withSchema('incidents').table('incidents').select('id', 'version', 'status', 'problem_id').orderBy('id');
+  const problems = await t.database.knex.withSchema('incidents').table('problems').select('id', 'version', 'status').orderBy('id');
+  return { counts: Object.fromEntries(counts), incidents, problems };
 };
+type Snapshot = Awaited<ReturnType<typeof snapshot>>;
 
-function expectRefusedOrDone(response: request.Response, before: number[], after: number[]) {
+function expectProblem(response: request.Response) {
   expect(response.status).toBeLessThan(500);
-  if (response.status >= 400) {
-    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(after).toEqual(before); // a refusal writes nothing
-  }
+  if (response.status >= 400) expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+}
+
+function expectRefusedOrDone(response: request.Response, before: Snapshot, after: Snapshot) {
+  expectProblem(response);
+  if (response.status >= 400) expect(after).toEqual(before); // a refusal writes nothing
 }
 
 describe('bad input is a 4xx problem, never a 5xx, and writes nothing', () => {
@@ -58,9 +68,9 @@ describe('bad input is a 4xx problem, never a 5xx, and writes nothing', () => {
   it.each(writes)('%s with fuzzed JSON bodies', async (_route, call) => {
     await fc.assert(
       fc.asyncProperty(body, async (payload) => {
-        const before = await counts();
+        const before = await snapshot();
         const response = await (await call()).test.set(auth).set('Content-Type', 'application/json').send(JSON.stringify(payload) ?? 'null');
-        expectRefusedOrDone(response, before, await counts());
+        expectRefusedOrDone(response, before, await snapshot());
       }),
       { numRuns: 40 },
     );
@@ -73,8 +83,7 @@ describe('bad input is a 4xx problem, never a 5xx, and writes nothing', () => {
         const cursor = Buffer.from(JSON.stringify(position)).toString('base64url');
         for (const url of ['/api/v1/incidents', `/api/v1/incidents/${incident.id}/comments`, '/api/v1/problems']) {
           const query = url === '/api/v1/incidents' ? { cursor, sort } : { cursor };
-          const response = await request(t.edge).get(url).query(query).set(auth);
-          expect(response.status).toBeLessThan(500);
+          expectProblem(await request(t.edge).get(url).query(query).set(auth));
         }
       }),
       { numRuns: 60 },
@@ -86,24 +95,47 @@ describe('bad input is a 4xx problem, never a 5xx, and writes nothing', () => {
     await fc.assert(
       fc.asyncProperty(fc.dictionary(fc.constantFrom(...keys), fc.oneof(nasty, fc.array(nasty, { maxLength: 3 })), { maxKeys: 5 }), async (query) => {
         const response = await request(t.edge).get('/api/v1/incidents').query(query).set(auth);
-        expect(response.status).toBeLessThan(500);
+        expectProblem(response);
         if (response.status !== 200) expect(response.status).toBe(400);
       }),
       { numRuns: 150 },
     );
   });
 
-  it('fuzzed ids in paths', async () => {
-    // Well-formed ids percent-encoded, plus raw encodings a client could send: invalid UTF-8, NUL, a lone %.
-    const pathSegment = fc.oneof(nasty.filter((id) => id.isWellFormed()).map(encodeURIComponent), fc.constantFrom('%ED%A0%80', '%00', '%', '%zz', 'INC-%00'));
+  // Well-formed ids percent-encoded, plus raw encodings a client could send: invalid UTF-8, NUL, a lone %.
+  const pathSegment = fc.oneof(nasty.filter((id) => id.isWellFormed()).map(encodeURIComponent), fc.constantFrom('%ED%A0%80', '%00', '%', '%zz', 'INC-%00', 'PRB-%00'));
+
+  it('fuzzed ids in the paths of reads', async () => {
     await fc.assert(
       fc.asyncProperty(pathSegment, async (path) => {
-        for (const url of [`/api/v1/incidents/${path}`, `/api/v1/incidents/${path}/history`, `/api/v1/problems/${path}`]) {
-          const response = await request(t.edge).get(url).set(auth);
-          expect(response.status).toBeLessThan(500);
+        for (const url of [`/api/v1/incidents/${path}`, `/api/v1/incidents/${path}/history`, `/api/v1/incidents/${path}/comments`, `/api/v1/problems/${path}`]) {
+          expectProblem(await request(t.edge).get(url).set(auth));
         }
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('fuzzed ids in the paths of writes, linking and unlinking included', async () => {
+    // Each route gets the fuzzed id in one place and a real id in the others, with a body it would accept.
+    const routes: ((id: string) => request.Test)[] = [
+      (id) => request(t.edge).post(`/api/v1/problems/${id}/incidents/${incident.id}`),
+      (id) => request(t.edge).post(`/api/v1/problems/${problem.id}/incidents/${id}`),
+      (id) => request(t.edge).delete(`/api/v1/problems/${id}/incidents/${incident.id}`),
+      (id) => request(t.edge).delete(`/api/v1/problems/${problem.id}/incidents/${id}`),
+      (id) => request(t.edge).patch(`/api/v1/incidents/${id}`).set('If-Match', '"1"').send({ tags: ['fuzz'] }),
+      (id) => request(t.edge).patch(`/api/v1/problems/${id}`).set('If-Match', '"1"').send({ title: 'fuzz' }),
+      (id) => request(t.edge).post(`/api/v1/incidents/${id}/transitions`).send({ to: 'in_progress' }),
+      (id) => request(t.edge).post(`/api/v1/incidents/${id}/comments`).send({ body: 'fuzz' }),
+      (id) => request(t.edge).post(`/api/v1/incidents/${id}/escalate`).send({}),
+    ];
+    await fc.assert(
+      fc.asyncProperty(pathSegment, fc.nat(routes.length - 1), async (path, index) => {
+        const before = await snapshot();
+        const response = await routes[index]!(path).set(auth);
+        expectRefusedOrDone(response, before, await snapshot());
+      }),
+      { numRuns: 120 },
     );
   });
 });

@@ -140,6 +140,9 @@ describe('resolving a problem', () => {
       expect(notifications).toHaveLength(1);
       const history = (await agent.history(incident.id)).body.data.slice(-2).map((entry: { kind: string; after: unknown }) => [entry.kind, entry.kind === 'status' ? entry.after : 'public']);
       expect(history).toEqual([['comment', 'public'], ['status', 'resolved']]);
+      const events = (await eventsOf(t, incident.id)).map((event) => event.type);
+      expect(events.filter((type) => type === 'incident.commented' || type === 'incident.status_changed').slice(-2)).toEqual(['incident.commented', 'incident.status_changed']);
+      expect(events.filter((type) => type === 'incident.commented')).toHaveLength(1);
     }
     for (const incident of [...done, bystander]) expect((await agent.get(incident.id)).body).toEqual(before[incident.id]);
     expect((await eventsOf(t, problem.id)).map((event) => event.type)).toEqual(['problem.created', 'problem.resolved']);
@@ -150,24 +153,29 @@ describe('resolving a problem', () => {
     expect((await manager.getProblem(problem.id)).body.status).toBe('resolved');
   });
 
-  it('if one write fails, nothing happens: problem and incidents stay as they were', async () => {
+  // A real database fault, injected with a trigger: on the last incident's public comment (the
+  // unit of work's final statement), and on the update of the second incident (its first).
+  const faults = [
+    ['the last comment', 'before insert on incidents.comments', (open: { id: string }[]) => open[2]!.id, 'incident_id'],
+    ['the second incident', 'before update on incidents.incidents', (open: { id: string }[]) => open[1]!.id, 'id'],
+  ] as const;
+
+  it.each(faults)('if one write fails (%s), nothing happens: problem, incidents, comments, history, events and notifications stay as they were', async (_name, on, victim, column) => {
     const { problem, open } = await problemWithIncidents();
-    const snapshot = async () => Promise.all(open.map(async (incident) => (await agent.get(incident.id)).body));
-    const before = await snapshot();
-    const outboxBefore = Number((await t.database.knex.withSchema('incidents').table('outbox').count({ n: '*' }))[0]?.n);
-    // A real database fault on the last incident's comment, injected with a trigger.
+    const incidentsNow = async () => Promise.all(open.map(async (incident) => (await agent.get(incident.id)).body));
+    const rowCounts = async () => Promise.all(['comments', 'history', 'outbox', 'notifications'].map(async (table) => Number((await t.database.knex.withSchema('incidents').table(table).count({ n: '*' }))[0]?.n)));
+    const before = { incidents: await incidentsNow(), rows: await rowCounts() };
     await t.database.knex.raw(`
-      create function incidents.refuse_comment() returns trigger language plpgsql as $$
-      begin if new.incident_id = '${open[2].id}' then raise exception 'disk full'; end if; return new; end $$;
-      create trigger refuse_comment before insert on incidents.comments for each row execute function incidents.refuse_comment();`);
+      create function incidents.refuse_write() returns trigger language plpgsql as $$
+      begin if new.${column} = '${victim(open)}' then raise exception 'disk full'; end if; return new; end $$;
+      create trigger refuse_write ${on} for each row execute function incidents.refuse_write();`);
     try {
       await manager.patchProblem(problem.id, problem.version, { status: 'resolved', resolution: 'Will not stick' }).expect(500);
     } finally {
-      await t.database.knex.raw('drop trigger refuse_comment on incidents.comments; drop function incidents.refuse_comment();');
+      await t.database.knex.raw(`drop trigger refuse_write on ${on.split(' on ')[1]}; drop function incidents.refuse_write();`);
     }
-    expect(await snapshot()).toEqual(before);
+    expect({ incidents: await incidentsNow(), rows: await rowCounts() }).toEqual(before);
     expect((await manager.getProblem(problem.id)).body).toMatchObject({ status: 'open', version: problem.version });
-    expect(Number((await t.database.knex.withSchema('incidents').table('outbox').count({ n: '*' }))[0]?.n)).toBe(outboxBefore);
   });
 
   it('a problem moves only along its own machine, and resolving needs a resolution', async () => {

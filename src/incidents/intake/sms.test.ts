@@ -76,6 +76,18 @@ describe('the SMS webhook signature', () => {
     await postSms(channels, unsigned, { path: '/intake/sms?line=support', signedUrl: `${channels.publicUrl}/intake/sms` }).expect(403);
   });
 
+  it('a bearer token grants nothing here: with any role and no signature 403, with the signature and no token 200', async () => {
+    for (const role of ['agent', 'manager', 'admin', 'intake']) {
+      const params = inboundSms(newPhone(), `Token of ${role}`);
+      const token = await channels.t.keycloak.sign({ roles: [role], username: `${role}-sms` });
+      await postSms(channels, params, { signature: null }).set('Authorization', `Bearer ${token}`).expect(403);
+      expect(await inboxRows(channels, 'sms', params.MessageSid as string)).toEqual([]);
+    }
+    const signed = inboundSms(newPhone(), 'Signature, no token');
+    await postSms(channels, signed).expect(200);
+    expect(await handled(channels, 'sms', signed.MessageSid as string)).toMatchObject({ state: 'done' });
+  });
+
   it('refuses a changed parameter, URL or token, or no signature, with 403, and stores nothing', async () => {
     const rejectedBefore = await metricValue(channels, 'intake_messages_total', { channel: 'sms', outcome: 'rejected' });
     const from = newPhone();

@@ -64,6 +64,18 @@ describe('the Telegram webhook', () => {
     expect(channels.telegram.webhook).toEqual({ url: `${channels.publicUrl}/intake/telegram`, secret_token: TELEGRAM_SECRET, allowed_updates: ['message', 'edited_message'] });
   });
 
+  it('a bearer token grants nothing here: with any role and no secret 401, with the secret and no token 200', async () => {
+    const user = telegramUser();
+    for (const role of ['agent', 'manager', 'admin', 'intake']) {
+      const update = user.text(`Token of ${role}`);
+      const token = await channels.t.keycloak.sign({ roles: [role], username: `${role}-telegram` });
+      await postUpdate(channels, update, null).set('Authorization', `Bearer ${token}`).expect(401);
+      expect(await inboxRows(channels, 'telegram', update.update_id)).toEqual([]);
+    }
+    await deliver(user.text('Secret, no token'));
+    expect(await incidentIdsOf(channels, 'telegram', user.chatId)).toHaveLength(1);
+  });
+
   it('a wrong or missing secret is 401 and nothing is stored', async () => {
     const rejectedBefore = await metricValue(channels, 'intake_messages_total', { channel: 'telegram', outcome: 'rejected' });
     const user = telegramUser();
