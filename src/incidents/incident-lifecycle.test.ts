@@ -26,8 +26,9 @@ describe('changing an incident (PATCH with If-Match)', () => {
     expect(new Date(response.body.sla.resolution_due_at).getTime() - new Date(created.created_at).getTime()).toBe(8 * 3_600_000);
 
     const history = (await agent.history(created.id).expect(200)).body.data;
-    expect(history.map((entry: { kind: string; field: string | null }) => `${entry.kind}:${entry.field ?? ''}`)).toEqual(['created:', 'field:title', 'field:priority', 'field:tags', 'assignment:assignee']);
+    expect(history.map((entry: { kind: string; field: string | null }) => `${entry.kind}:${entry.field ?? ''}`)).toEqual(['created:', 'field:title', 'field:priority', 'field:tags', 'sla:first_response_due_at', 'sla:resolution_due_at', 'assignment:assignee']);
     expect(history[1]).toMatchObject({ before: 'VPN drops', after: 'VPN drops every hour', actor: { username: 'agent1' } });
+    expect(history[5]).toMatchObject({ before: created.sla.resolution_due_at, after: response.body.sla.resolution_due_at });
     expect((await eventsOf(t, created.id)).map((event) => event.type)).toEqual(['incident.created', 'incident.updated', 'incident.assigned']);
   });
 
@@ -94,6 +95,17 @@ describe('the status machine through the API', () => {
     expect(resolved.body.resolved_at).not.toBeNull();
     const reopened = await agent.transition(incident.id, { to: 'in_progress', reason: 'Broke again' }).expect(200);
     expect(reopened.body.resolved_at).toBeNull();
+    await agent.transition(incident.id, { to: 'cancelled', reason: 'Filed twice' }).expect(200);
+    // The resolution and the reason are in the history, each after the status move that wrote it.
+    const history = (await agent.history(incident.id)).body.data.filter((entry: { kind: string }) => entry.kind !== 'created');
+    expect(history.map((entry: { kind: string; field: string; before: unknown; after: unknown }) => [entry.field, entry.before, entry.after])).toEqual([
+      ['status', 'new', 'in_progress'],
+      ['status', 'in_progress', 'resolved'],
+      ['resolution', null, 'Replaced the cable'],
+      ['status', 'resolved', 'in_progress'],
+      ['status', 'in_progress', 'cancelled'],
+      ['cancel_reason', null, 'Filed twice'],
+    ]);
   });
 
   it('tells the reporter about the status changes they care about, through the outbox', async () => {
@@ -105,6 +117,8 @@ describe('the status machine through the API', () => {
     const notifications = (await eventsOf(t, incident.id)).filter((event) => event.type === 'notification.requested').map((event) => event.payload.data);
     expect(notifications.map((data) => data.template)).toEqual(['incident.in_progress', 'incident.waiting_customer', 'incident.in_progress', 'incident.resolved']);
     expect(notifications[3]).toMatchObject({ channel: 'telegram', reporter: { telegram_chat_id: '42' }, params: { resolution: 'Done' } });
+    // Only the resolution is a parameter: the other status messages carry none (docs/events.md).
+    expect(notifications.slice(0, 3).map((data) => data.params)).toEqual([{}, {}, {}]);
   });
 });
 

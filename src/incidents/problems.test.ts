@@ -138,8 +138,8 @@ describe('resolving a problem', () => {
       expect(comments[0].body).toContain(problem.key);
       const notifications = (await eventsOf(t, incident.id)).filter((event) => event.type === 'notification.requested' && event.payload.data.template === 'incident.resolved');
       expect(notifications).toHaveLength(1);
-      const history = (await agent.history(incident.id)).body.data.slice(-2).map((entry: { kind: string; after: unknown }) => [entry.kind, entry.kind === 'status' ? entry.after : 'public']);
-      expect(history).toEqual([['comment', 'public'], ['status', 'resolved']]);
+      const history = (await agent.history(incident.id)).body.data.slice(-3).map((entry: { kind: string; field: string | null; after: unknown }) => [entry.kind, entry.field, entry.kind === 'comment' ? 'a comment' : entry.after]);
+      expect(history).toEqual([['comment', 'public', 'a comment'], ['status', 'status', 'resolved'], ['field', 'resolution', 'Failed over to the new primary']]);
       const events = (await eventsOf(t, incident.id)).map((event) => event.type);
       expect(events.filter((type) => type === 'incident.commented' || type === 'incident.status_changed').slice(-2)).toEqual(['incident.commented', 'incident.status_changed']);
       expect(events.filter((type) => type === 'incident.commented')).toHaveLength(1);
@@ -176,6 +176,20 @@ describe('resolving a problem', () => {
     }
     expect({ incidents: await incidentsNow(), rows: await rowCounts() }).toEqual(before);
     expect((await manager.getProblem(problem.id)).body).toMatchObject({ status: 'open', version: problem.version });
+  });
+
+  it("a problem's changes are named as the API names them; a PATCH of equal values changes nothing", async () => {
+    const { body: problem } = await manager.createProblem({ title: 'Named changes' }).expect(201);
+    const patched = await manager.patchProblem(problem.id, 1, { title: 'Named changes, renamed', owner: { id: 'u-7', name: 'Dana' }, root_cause: null }).expect(200);
+    expect(patched.body).toMatchObject({ version: 2, owner: { id: 'u-7', name: 'Dana' } });
+    const updated = (await eventsOf(t, problem.id)).filter((event) => event.type === 'problem.updated');
+    expect(updated.map((event) => event.payload.data)).toEqual([{ key: problem.key, changes: ['title', 'owner'], status: 'open' }]);
+
+    const same = await manager.patchProblem(problem.id, 2, { title: 'Named changes, renamed', owner: { id: 'u-7', name: 'Dana' }, status: 'open' }).expect(200);
+    expect(same.body.version).toBe(2);
+    expect((await eventsOf(t, problem.id)).filter((event) => event.type === 'problem.updated')).toHaveLength(1);
+    await manager.patchProblem(problem.id, 2, { status: 'investigating' }).expect(200);
+    expect((await eventsOf(t, problem.id)).filter((event) => event.type === 'problem.updated').at(-1)?.payload.data.changes).toEqual(['status']);
   });
 
   it('a problem moves only along its own machine, and resolving needs a resolution', async () => {
@@ -215,6 +229,8 @@ describe('helpdesk metrics', () => {
     // The gauge is counted from the database at scrape time.
     const openP1 = Number((await t.database.knex.withSchema('incidents').table('incidents').where({ priority: 'P1' }).whereIn('status', ['new', 'in_progress', 'waiting_customer']).count({ n: '*' }))[0]?.n);
     expect(metricValue(after, 'incidents_open', 'priority="P1"')).toBe(openP1);
+    // Every priority is there, with 0 when none of its incidents is open (this file files no P4).
+    for (const priority of ['P1', 'P2', 'P3', 'P4']) expect(after).toMatch(new RegExp(`^incidents_open\\{priority="${priority}",service="incidents"\\} \\d+$`, 'm'));
   });
 });
 

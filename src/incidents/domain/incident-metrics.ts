@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Knex } from 'knex';
 import { countOpenByPriority } from '../data/incident.repository.js';
+import { PRIORITIES } from './sla.js';
 
 /** The helpdesk's own metrics; counters move only after the transaction that earned them commits. */
 export function createIncidentMetrics(registry: Registry, readDb: () => Knex) {
@@ -15,8 +16,9 @@ export function createIncidentMetrics(registry: Registry, readDb: () => Knex) {
     registers: [registry],
     // Counted at scrape time from the database, so every instance reports the same truth.
     async collect() {
-      this.reset();
-      for (const { priority, n } of await countOpenByPriority(readDb())) this.set({ priority }, Number(n));
+      // Every priority, so a priority with no open incidents reads 0 rather than vanishing.
+      const open = new Map((await countOpenByPriority(readDb())).map(({ priority, n }) => [priority, Number(n)]));
+      for (const priority of PRIORITIES) this.set({ priority }, open.get(priority) ?? 0);
     },
   });
   return { created, transitions, problemsAutoCreated, slaBreaches };

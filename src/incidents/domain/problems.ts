@@ -54,12 +54,20 @@ export function updateProblemFields(deps: IncidentsDeps, ref: string, patch: Pro
   return inTransaction(deps, actor, async (uow) => {
     const problem = await loadProblem(uow.trx, ref, { forUpdate: true });
     checkVersion(problem, expectedVersion, 'problem');
+    // Only what differs from the stored problem is a change (a PATCH of equal values changes
+    // nothing, as for incidents); `changed` names them as the API does.
     const changes: ProblemChanges = {};
-    if (patch.title !== undefined) changes.title = patch.title;
-    if (patch.description !== undefined) changes.description = patch.description;
-    if (patch.root_cause !== undefined) changes.root_cause = patch.root_cause;
-    if (patch.owner !== undefined) Object.assign(changes, { owner_id: patch.owner?.id ?? null, owner_name: patch.owner?.name ?? null });
-    if (patch.resolution !== undefined) changes.resolution = patch.resolution;
+    const changed: string[] = [];
+    const differs = (field: string, update: ProblemChanges) => {
+      if (Object.entries(update).every(([column, value]) => value === problem[column as keyof ProblemChanges])) return;
+      Object.assign(changes, update);
+      changed.push(field);
+    };
+    if (patch.title !== undefined) differs('title', { title: patch.title });
+    if (patch.description !== undefined) differs('description', { description: patch.description });
+    if (patch.root_cause !== undefined) differs('root_cause', { root_cause: patch.root_cause });
+    if (patch.owner !== undefined) differs('owner', { owner_id: patch.owner?.id ?? null, owner_name: patch.owner?.name ?? null });
+    if (patch.resolution !== undefined) differs('resolution', { resolution: patch.resolution });
 
     const moving = patch.status !== undefined && patch.status !== problem.status;
     if (moving) {
@@ -75,16 +83,18 @@ export function updateProblemFields(deps: IncidentsDeps, ref: string, patch: Pro
         throw Conflict(`Another open problem now covers the cluster of ${problemKey(problem.number)} (${problem.cluster_key}); link its incidents there instead`);
       }
       changes.status = to;
+      changed.push('status');
       if (to === 'resolved') changes.resolved_at = uow.now;
       if (to === 'closed') changes.closed_at = uow.now;
       if (problem.status === 'resolved' && to === 'investigating') changes.resolved_at = null;
     }
+    if (!changed.length) return problem;
     const updated = await updateProblem(uow.trx, problem.id, changes, uow.now);
     if (moving && updated.status === 'resolved') {
       const incidents = await resolveLinkedIncidents(uow, deps, updated);
       uow.emit({ type: 'problem.resolved', aggregateType: 'problem', aggregateId: problem.id, data: { key: problemKey(updated.number), resolution: updated.resolution, resolved_incidents: incidents.map((incident) => incidentKey(incident.number)) } });
     } else {
-      uow.emit({ type: 'problem.updated', aggregateType: 'problem', aggregateId: problem.id, data: { key: problemKey(updated.number), changes: Object.keys(changes), status: updated.status } });
+      uow.emit({ type: 'problem.updated', aggregateType: 'problem', aggregateId: problem.id, data: { key: problemKey(updated.number), changes: changed, status: updated.status } });
     }
     return updated;
   });

@@ -1,6 +1,7 @@
 import { isOpen, type Status } from './status-machine.js';
 
-export type Priority = 'P1' | 'P2' | 'P3' | 'P4';
+export const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const;
+export type Priority = (typeof PRIORITIES)[number];
 export type SlaTargets = Record<Priority, { firstResponseMs: number; resolutionMs: number }>;
 
 export interface SlaClock {

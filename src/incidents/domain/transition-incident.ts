@@ -61,6 +61,10 @@ export async function applyTransition(uow: UnitOfWork, deps: IncidentsDeps, inci
   Object.assign(changes, missedBefore, newBreaches(uow, deps, { ...incident, ...missedBefore, ...changes } as IncidentRow));
   const updated = await updateIncident(uow.trx, incident.id, changes, uow.now);
   uow.record({ incident_id: incident.id, kind: 'status', field: 'status', before: incident.status, after: request.to });
+  // What the move wrote besides the status: the resolution, or the reason for cancelling.
+  for (const field of ['resolution', 'cancel_reason'] as const) {
+    if (updated[field] !== incident[field]) uow.record({ incident_id: incident.id, kind: 'field', field, before: incident[field], after: updated[field] });
+  }
   uow.emit({
     type: 'incident.status_changed',
     aggregateType: 'incident',
@@ -68,7 +72,7 @@ export async function applyTransition(uow: UnitOfWork, deps: IncidentsDeps, inci
     data: { from: incident.status, to: request.to, reason: request.reason ?? null, incident: incidentView(updated, uow.now) },
   });
   const template = TELL_REPORTER[request.to];
-  if (template && !options.quiet) requestReporterNotification(uow, updated, template, { resolution: updated.resolution });
+  if (template && !options.quiet) requestReporterNotification(uow, updated, template, request.to === 'resolved' ? { resolution: updated.resolution } : {});
   uow.afterCommit.push(() => deps.metrics.transitions.inc({ from: incident.status, to: request.to }));
   return updated;
 }

@@ -63,6 +63,11 @@ export async function updateIncidentFields(deps: IncidentsDeps, ref: string, pat
 
     let updated = await updateIncident(uow.trx, incident.id, changes, uow.now);
     for (const change of changedFields) uow.record({ incident_id: incident.id, kind: 'field', ...change });
+    // A new priority moves the SLA due times: each move is an entry of its own.
+    for (const field of ['first_response_due_at', 'resolution_due_at'] as const) {
+      const after = changes[field];
+      if (after && after.getTime() !== incident[field].getTime()) uow.record({ incident_id: incident.id, kind: 'sla', field, before: incident[field], after });
+    }
     if (changedFields.length) {
       uow.emit({ type: 'incident.updated', aggregateType: 'incident', aggregateId: incident.id, data: { changes: changedFields, incident: incidentView(updated, uow.now) } });
     }
