@@ -111,7 +111,7 @@ describe('POST /intake/esb', () => {
     const title = uniqueTitle('Invalid then fixed');
     const before = await everything();
 
-    for (const invalid of [{ title, priority: 'P9' }, { title, channel: 'web' }, { description: 'no title' }, { title, unknown: true }]) {
+    for (const invalid of [{ title, priority: 'P9' }, { title, channel: 'web' }, { description: 'no title' }, { title, unknown: true }, { title, assignee: { id: 'agent-1' } }]) {
       const answer = await post(invalid, key);
       expect({ body: invalid, status: answer.status }).toEqual({ body: invalid, status: 400 });
       expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);

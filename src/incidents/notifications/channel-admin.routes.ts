@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { decodeCursor, NotFound, Conflict, PageQuery, pageSchema, toPage, type Api } from '../../platform/http/index.js';
 import { inboxItemState, listInboxItems, retryInboxItem, type InboxItem } from '../data/inbox.repository.js';
 import { listNotifications, notificationState, retryNotification, type NotificationRow } from '../data/notification.repository.js';
+import { findIncident } from '../data/incident.repository.js';
 import type { IncidentsDeps } from '../domain/deps.js';
+import { parseIncidentRef } from '../domain/incident-ref.js';
+import { IncidentRef } from '../http/incidents.schemas.js';
 
 const tags = ['admin'];
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
@@ -51,6 +54,7 @@ const presentInboxItem = (row: InboxItem) => ({
 });
 
 const IdParam = z.strictObject({ id: z.uuid() });
+const NO_INCIDENT = '00000000-0000-0000-0000-000000000000';
 const InboxIdParam = z.strictObject({ id: z.string().regex(/^\d{1,18}$/, 'An inbox item id') });
 
 /**
@@ -59,10 +63,12 @@ const InboxIdParam = z.strictObject({ id: z.string().regex(/^\d{1,18}$/, 'An inb
  */
 export function channelAdminRoutes(api: Api, deps: IncidentsDeps): void {
   api.add(
-    { method: 'get', path: '/api/v1/admin/notifications', summary: 'Messages to reporters, newest first (state=dead: the ones that could not be delivered)', tags, access: ['admin'], query: PageQuery.extend({ state: z.enum(['pending', 'sent', 'dead']).optional(), incident_id: z.uuid().optional() }).strict(), responses: { 200: { description: 'A page of messages', schema: pageSchema(NotificationSchema, 'NotificationPage') } } },
+    { method: 'get', path: '/api/v1/admin/notifications', summary: 'Messages to reporters, newest first (state=dead: the ones that could not be delivered)', tags, access: ['admin'], query: PageQuery.extend({ state: z.enum(['pending', 'sent', 'dead']).optional(), incident_id: IncidentRef.shape.id.optional() }).strict(), responses: { 200: { description: 'A page of messages', schema: pageSchema(NotificationSchema, 'NotificationPage') } } },
     async ({ query }, _req, res) => {
       const before = query.cursor ? decodeCursor(query.cursor, z.tuple([z.iso.datetime(), z.uuid()])) : undefined;
-      const rows = await listNotifications(deps.db.replica, { state: query.state, incidentId: query.incident_id, before, limit: query.limit + 1 });
+      // An incident's key (INC-000123) works as well as its id; an unknown one has no messages.
+      const incidentId = query.incident_id ? ((await findIncident(deps.db.replica, parseIncidentRef(query.incident_id)))?.id ?? NO_INCIDENT) : undefined;
+      const rows = await listNotifications(deps.db.replica, { state: query.state, incidentId, before, limit: query.limit + 1 });
       res.json(toPage(rows, query.limit, (row) => [iso(row.created_at), row.id], presentNotification));
     },
   );

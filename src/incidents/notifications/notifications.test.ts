@@ -103,6 +103,12 @@ describe('notifications to reporters', () => {
       expect(notes).toEqual([expect.objectContaining({ author: expect.objectContaining({ kind: 'system' }), body: expect.stringContaining('did not get our message') })]);
       const listed = (await request(t.edge).get('/api/v1/admin/notifications').query({ state: 'dead' }).set(admin).expect(200)).body.data;
       expect(listed.map((row: { id: string }) => row.id)).toContain(dead.id);
+      // One incident's messages, by its id or its key; an unknown key has none.
+      for (const ref of [incident.id, incident.key]) {
+        const own = (await request(t.edge).get('/api/v1/admin/notifications').query({ incident_id: ref }).set(admin).expect(200)).body.data;
+        expect(own.map((row: { id: string }) => row.id)).toEqual([dead.id]);
+      }
+      expect((await request(t.edge).get('/api/v1/admin/notifications').query({ incident_id: 'INC-999999999' }).set(admin).expect(200)).body.data).toEqual([]);
       expect(telegram.delivered(chat)).toHaveLength(0);
     } finally {
       telegram.setDown(false);
