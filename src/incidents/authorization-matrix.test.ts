@@ -27,6 +27,7 @@ const MATRIX: Row[] = [
   { method: 'post', path: '/api/v1/problems/{id}/incidents/{incidentId}', roles: ['manager'] },
   { method: 'delete', path: '/api/v1/problems/{id}/incidents/{incidentId}', roles: ['manager'], linked: true },
   { method: 'post', path: '/intake/esb', roles: ['intake'], body: { title: 'matrix' }, idempotent: true },
+  { method: 'post', path: '/intake/esb/incidents/{id}/comments', roles: ['intake'], body: { body: 'matrix' }, idempotent: true },
   { method: 'get', path: '/api/v1/admin/notifications', roles: [] },
   { method: 'post', path: '/api/v1/admin/notifications/{id}/retry', roles: [] },
   { method: 'get', path: '/api/v1/admin/inbox', roles: [] },

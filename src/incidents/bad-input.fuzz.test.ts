@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import request from 'supertest';
@@ -63,6 +64,8 @@ describe('bad input is a 4xx problem, never a 5xx, and writes nothing', () => {
     ['POST /incidents/:id/escalate', async () => ({ test: request(t.edge).post(`/api/v1/incidents/${incident.id}/escalate`) })],
     ['POST /problems', async () => ({ test: request(t.edge).post('/api/v1/problems') })],
     ['PATCH /problems/:id', async () => ({ test: request(t.edge).patch(`/api/v1/problems/${problem.id}`).set('If-Match', await currentVersion(`/api/v1/problems/${problem.id}`)) })],
+    ['POST /intake/esb', async () => ({ test: request(t.edge).post('/intake/esb').set('Idempotency-Key', randomUUID()) })],
+    ['POST /intake/esb/incidents/:id/comments', async () => ({ test: request(t.edge).post(`/intake/esb/incidents/${incident.id}/comments`).set('Idempotency-Key', randomUUID()) })],
   ];
 
   it.each(writes)('%s with fuzzed JSON bodies', async (_route, call) => {
@@ -128,6 +131,7 @@ describe('bad input is a 4xx problem, never a 5xx, and writes nothing', () => {
       (id) => request(t.edge).post(`/api/v1/incidents/${id}/transitions`).send({ to: 'in_progress' }),
       (id) => request(t.edge).post(`/api/v1/incidents/${id}/comments`).send({ body: 'fuzz' }),
       (id) => request(t.edge).post(`/api/v1/incidents/${id}/escalate`).send({}),
+      (id) => request(t.edge).post(`/intake/esb/incidents/${id}/comments`).set('Idempotency-Key', randomUUID()).send({ body: 'fuzz' }),
     ];
     await fc.assert(
       fc.asyncProperty(pathSegment, fc.nat(routes.length - 1), async (path, index) => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { eventsOf, helpdesk } from '../../../test/support/helpdesk.js';
 import { startTestSystem, type TestSystem } from '../../../test/support/system.js';
 
 let t: TestSystem;
@@ -159,5 +160,83 @@ describe('POST /intake/esb', () => {
       expect({ role, status: (await post(body, newKey(), token)).status }).toEqual({ role, status: 403 });
     }
     expect(await everything()).toEqual(before);
+  });
+});
+
+describe('POST /intake/esb/incidents/:id/comments', () => {
+  const agentCall = async () => helpdesk(t, await t.keycloak.sign({ roles: ['agent'], username: 'agent-esb' }));
+
+  /** A public comment from the service bus, by the incident's id or key. */
+  function comment(incident: string, body: object, key: string | undefined, token = intakeToken) {
+    const call = request(t.edge).post(`/intake/esb/incidents/${incident}/comments`).set('Authorization', `Bearer ${token}`);
+    if (key !== undefined) call.set('Idempotency-Key', key);
+    return call.send(body);
+  }
+  const commentsOf = (incidentId: string) => t.database.knex.withSchema('incidents').table('comments').where({ incident_id: incidentId }).select('body', 'visibility', 'author');
+  const filed = async (what: string) => (await post({ title: uniqueTitle(what) }, newKey()).expect(201)).body as { id: string; key: string };
+
+  it("adds a public comment as the reporter's side, once per key: a repeat gets the first answer, another body with the key 422", async () => {
+    const incident = await filed('Commented from the bus');
+    const key = newKey();
+    const first = await comment(incident.key, { body: 'The customer sent the logs' }, key).expect(201);
+    expect(first.body).toMatchObject({ incident_id: incident.id, visibility: 'public', body: 'The customer sent the logs', author: { kind: 'reporter', username: 'service-account-helpdesk-intake' } });
+    expect(first.headers.location).toBe(`/api/v1/incidents/${incident.id}/comments`);
+
+    const repeat = await comment(incident.key, { body: 'The customer sent the logs' }, key).expect(201);
+    expect(repeat.headers['idempotent-replayed']).toBe('true');
+    expect(repeat.body).toEqual(first.body);
+    await comment(incident.key, { body: 'Something else' }, key).expect(422);
+    // A key that filed an incident cannot add a comment either: one key space per caller.
+    const filing = newKey();
+    await post({ title: uniqueTitle('Key reused') }, filing).expect(201);
+    await comment(incident.id, { body: 'Reusing a key' }, filing).expect(422);
+    expect(await commentsOf(incident.id)).toEqual([{ body: 'The customer sent the logs', visibility: 'public', author: expect.objectContaining({ kind: 'reporter' }) }]);
+    const events = (await eventsOf(t, incident.id)).map((event) => event.type);
+    expect(events.filter((type) => type === 'incident.commented')).toHaveLength(1);
+    // The reporter is not sent their own words.
+    expect(events).not.toContain('notification.requested');
+  });
+
+  it('a reply brings an incident waiting for the customer, or resolved, back to work', async () => {
+    const agent = await agentCall();
+    const waiting = await filed('Waiting for the customer');
+    await agent.transition(waiting.id, { to: 'in_progress' }).expect(200);
+    await agent.transition(waiting.id, { to: 'waiting_customer' }).expect(200);
+    await comment(waiting.id, { body: 'Here is the answer' }, newKey()).expect(201);
+    expect((await agent.get(waiting.id)).body.status).toBe('in_progress');
+
+    const resolved = await filed('Resolved too soon');
+    await agent.transition(resolved.id, { to: 'in_progress' }).expect(200);
+    await agent.transition(resolved.id, { to: 'resolved', resolution: 'Restarted it' }).expect(200);
+    await comment(resolved.key, { body: 'Still broken' }, newKey()).expect(201);
+    expect((await agent.get(resolved.id)).body).toMatchObject({ status: 'in_progress', resolved_at: null });
+  });
+
+  it('refuses a closed or cancelled incident (409), an unknown one (404), an internal comment or a blank one (400), and other roles (403); each writes nothing and uses up no key', async () => {
+    const agent = await agentCall();
+    const cancelled = await filed('Cancelled');
+    await agent.transition(cancelled.id, { to: 'cancelled', reason: 'Spam' }).expect(200);
+    const open = await filed('Open');
+    const before = await everything();
+    const commentsBefore = Number((await t.database.knex.withSchema('incidents').table('comments').count({ n: '*' }))[0]?.n);
+    const key = newKey();
+    const refusals: [string, object, number, string?][] = [
+      [cancelled.id, { body: 'Too late' }, 409],
+      ['INC-999999999', { body: 'Nobody' }, 404],
+      [open.id, { body: 'Secret', visibility: 'internal' }, 400],
+      [open.id, { body: '   ' }, 400],
+      [open.id, { body: 'Not mine' }, 403, await t.keycloak.sign({ roles: ['agent'], username: 'agent-esb' })],
+      [open.id, { body: 'Not mine' }, 403, await t.keycloak.sign({ roles: ['manager'], username: 'manager-esb' })],
+    ];
+    for (const [incident, body, status, token] of refusals) {
+      const answer = await comment(incident, body, key, token);
+      expect({ incident, body, status: answer.status }).toEqual({ incident, body, status });
+      expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    await comment(open.id, { body: 'No key' }, undefined).expect(400);
+    expect(await everything()).toEqual(before);
+    expect(Number((await t.database.knex.withSchema('incidents').table('comments').count({ n: '*' }))[0]?.n)).toBe(commentsBefore);
+    // The key was used up by none of them.
+    await comment(open.id, { body: 'Now it goes in' }, key).expect(201);
   });
 });

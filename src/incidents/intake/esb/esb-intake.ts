@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
-import { HttpProblem } from '../../../platform/http/index.js';
+import { Conflict, HttpProblem } from '../../../platform/http/index.js';
 import { findInboxItem, saveInboxResult, takeIdempotencyKey } from '../../data/inbox.repository.js';
 import type { Actor } from '../../data/incident.repository.js';
 import { createIncidentIn, type CreateIncidentInput } from '../../domain/create-incident.js';
 import type { IncidentsDeps } from '../../domain/deps.js';
 import { incidentView } from '../../domain/incident-view.js';
-import { inTransaction } from '../../domain/unit-of-work.js';
+import { inTransaction, type UnitOfWork } from '../../domain/unit-of-work.js';
+import { writeComment } from '../../domain/add-comment.js';
+import { incidentKey } from '../../domain/incident-ref.js';
+import { loadIncident } from '../../domain/load.js';
+import { applyTransition } from '../../domain/transition-incident.js';
+import { presentComment } from '../../http/presenters.js';
 
 export type EsbIncident = Omit<CreateIncidentInput, 'channel'>;
 
@@ -26,26 +31,61 @@ export interface EsbResult {
 const KeyReused = () =>
   new HttpProblem(422, 'Idempotency-Key reused', 'This Idempotency-Key was used before with a different body; use a new key for a new incident', { type: 'https://figdesk.dev/problems/idempotency-key-reused' });
 
-const hashOf = (incident: EsbIncident) => createHash('sha256').update(JSON.stringify(incident)).digest('hex');
+const hashOf = (payload: unknown) => createHash('sha256').update(JSON.stringify(payload)).digest('hex');
 
 /**
- * Files an incident from the service bus exactly once per message id: the id is taken in the
- * transaction that files the incident, so a repeat (a retry, a redelivery, two at once) gets the
- * first answer and writes nothing.
+ * Does `work` exactly once per message id: the id is taken in the transaction that does the
+ * work, so a repeat (a retry, a redelivery, two at once) gets the first answer and writes
+ * nothing, and a refusal (a 4xx thrown by `work`) uses the id up for nothing. The same id with
+ * another payload is refused with 422.
  */
-export async function fileFromEsb(deps: IncidentsDeps, filing: EsbFiling, actor: Actor): Promise<EsbResult> {
-  const requestHash = hashOf(filing.incident);
+async function once(deps: IncidentsDeps, externalId: string, payload: unknown, actor: Actor, work: (uow: UnitOfWork) => Promise<{ incidentId: string; body: unknown }>): Promise<EsbResult> {
+  const requestHash = hashOf(payload);
   const first = await inTransaction(deps, actor, async (uow) => {
-    const fresh = await takeIdempotencyKey(uow.trx, { channel: 'esb', external_id: filing.externalId, conversation: null, payload: filing.incident, received_at: uow.now, request_hash: requestHash });
+    const fresh = await takeIdempotencyKey(uow.trx, { channel: 'esb', external_id: externalId, conversation: null, payload, received_at: uow.now, request_hash: requestHash });
     if (!fresh) return undefined;
-    const incident = await createIncidentIn(uow, deps, { ...filing.incident, channel: 'esb' }, actor);
-    const body = incidentView(incident, uow.now);
-    await saveInboxResult(uow.trx, 'esb', filing.externalId, { incident_id: incident.id, status: 201, body });
+    const { incidentId, body } = await work(uow);
+    await saveInboxResult(uow.trx, 'esb', externalId, { incident_id: incidentId, status: 201, body });
     return { status: 201, body, repeat: false };
   });
   if (first) return first;
-  const stored = await findInboxItem(deps.db.primary, 'esb', filing.externalId);
-  if (!stored || stored.result_status === null) throw new Error(`inbox row of ${filing.externalId} has no result`);
+  const stored = await findInboxItem(deps.db.primary, 'esb', externalId);
+  if (!stored || stored.result_status === null) throw new Error(`inbox row of ${externalId} has no result`);
   if (stored.request_hash !== requestHash) throw KeyReused();
   return { status: stored.result_status, body: stored.result_body, repeat: true };
+}
+
+/** Files an incident from the service bus, once per message id. */
+export function fileFromEsb(deps: IncidentsDeps, filing: EsbFiling, actor: Actor): Promise<EsbResult> {
+  return once(deps, filing.externalId, filing.incident, actor, async (uow) => {
+    const incident = await createIncidentIn(uow, deps, { ...filing.incident, channel: 'esb' }, actor);
+    return { incidentId: incident.id, body: incidentView(incident, uow.now) };
+  });
+}
+
+export interface EsbComment {
+  /** As for an incident: `http:<caller's user id>:<Idempotency-Key>`. */
+  externalId: string;
+  /** The incident's id or key. */
+  incident: string;
+  body: string;
+}
+
+/**
+ * A public comment from the service bus, once per message id. The system speaks for the
+ * reporter's side, so it is a reporter's reply: an incident waiting for the customer, or
+ * resolved, goes back to work (as a reply in the bot's chat does), and the reporter is not sent
+ * their own words. A closed or cancelled incident takes no more replies (409): nobody would
+ * read them there.
+ */
+export function commentFromEsb(deps: IncidentsDeps, message: EsbComment, actor: Actor): Promise<EsbResult> {
+  return once(deps, message.externalId, { comment_on: message.incident, body: message.body }, actor, async (uow) => {
+    let incident = await loadIncident(uow.trx, message.incident, { forUpdate: true });
+    if (incident.status === 'closed' || incident.status === 'cancelled') {
+      throw Conflict(`Incident ${incidentKey(incident.number)} is ${incident.status}; file a new incident instead`);
+    }
+    if (incident.status === 'resolved') incident = await applyTransition(uow, deps, incident, { to: 'in_progress', reason: 'The reporter wrote again after the resolution' });
+    const { comment } = await writeComment(uow, deps, incident, { body: message.body, visibility: 'public' }, { ...actor, kind: 'reporter' });
+    return { incidentId: incident.id, body: presentComment(comment) };
+  });
 }

@@ -1,18 +1,18 @@
+import type { Response } from 'express';
 import { z } from 'zod';
 import type { Api } from '../../../platform/http/index.js';
 import { actorOf } from '../../http/actor.js';
-import { IncidentSchema } from '../../http/incidents.schemas.js';
+import { CommentSchema, CreateComment, IncidentRef, IncidentSchema } from '../../http/incidents.schemas.js';
 import { esbIncidentSchema } from './esb.schemas.js';
 import type { IncidentsDeps } from '../../domain/deps.js';
 import type { IntakeMetrics } from '../intake-metrics.js';
-import { fileFromEsb } from './esb-intake.js';
-
+import { commentFromEsb, fileFromEsb, type EsbResult } from './esb-intake.js';
 
 const IdempotencyHeaders = z.looseObject({
   'idempotency-key': z.string({ error: 'Idempotency-Key is required: a repeat with the same key returns the first answer' }).regex(/^[\x21-\x7e]{1,255}$/, '1 to 255 visible ASCII characters'),
 });
 
-/** POST /intake/esb: other systems file incidents with their service account, idempotently. */
+/** POST /intake/esb: other systems file incidents with their service account, idempotently, and add public comments to them. */
 export function esbRoutes(api: Api, deps: IncidentsDeps, metrics: IntakeMetrics): void {
   api.add(
     {
@@ -37,8 +37,41 @@ export function esbRoutes(api: Api, deps: IncidentsDeps, metrics: IntakeMetrics)
       const result = await fileFromEsb(deps, { externalId: `http:${user.id}:${key}`, incident: body }, actorOf(user));
       metrics.messages.inc({ channel: 'esb', outcome: result.repeat ? 'duplicate' : 'filed' });
       const incident = result.body as { id: string };
-      if (result.repeat) res.set('Idempotent-Replayed', 'true');
-      res.status(result.status).location(`/api/v1/incidents/${incident.id}`).json(result.body);
+      answer(res, result, `/api/v1/incidents/${incident.id}`);
     },
   );
+
+  api.add(
+    {
+      method: 'post',
+      path: '/intake/esb/incidents/:id/comments',
+      summary: "Add a public comment to an incident from the enterprise service bus, as the reporter's side (Idempotency-Key required)",
+      tags: ['intake'],
+      access: ['intake'],
+      headers: IdempotencyHeaders,
+      params: IncidentRef,
+      body: EsbComment,
+      responses: {
+        201: { description: 'Added; a repeat of the key gets this answer again with Idempotent-Replayed: true', schema: CommentSchema, headers: { Location: "URL of the incident's comments" } },
+        409: { description: 'The incident is closed or cancelled' },
+        422: { description: 'The key was used before with another body' },
+      },
+    },
+    async ({ params, body, user }, req, res) => {
+      const key = req.get('idempotency-key') as string;
+      // One key space per caller for incidents and comments alike: a key reused across them is a 422.
+      const result = await commentFromEsb(deps, { externalId: `http:${user.id}:${key}`, incident: params.id, body: body.body }, actorOf(user));
+      metrics.messages.inc({ channel: 'esb', outcome: result.repeat ? 'duplicate' : 'threaded' });
+      const comment = result.body as { incident_id: string };
+      answer(res, result, `/api/v1/incidents/${comment.incident_id}/comments`);
+    },
+  );
+}
+
+/** An ESB comment is always public: it is the reporter's side speaking. */
+const EsbComment = CreateComment.omit({ visibility: true }).meta({ id: 'EsbComment' });
+
+function answer(res: Response, result: EsbResult, location: string): void {
+  if (result.repeat) res.set('Idempotent-Replayed', 'true');
+  res.status(result.status).location(location).json(result.body);
 }
