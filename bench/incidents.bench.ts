@@ -2,15 +2,18 @@
 // incidents in real PostgreSQL, next to the same SQL run directly through pg in the same run.
 // Env: BENCH_DATABASE_URL (default: DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres),
 // BENCH_ROWS (default 1000000), BENCH_SECONDS per measurement (default 8), BENCH_REUSE=1 keeps a seeded database.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import knexFactory from 'knex';
 import pg from 'pg';
 import { Pool as HttpPool } from 'undici';
-import { BITMAP_ONLY, listIncidentsPlan, type ListOptions } from '../src/incidents/data/incident-query.js';
+import { listIncidentsPlan, type ListOptions } from '../src/incidents/data/incident-query.js';
 import { schemaMigrations } from '../migrations/index.js';
 import { loadRealm } from '../src/platform/auth/dev-idp/realm.js';
 import { migrateSchema } from '../src/platform/db/index.js';
 import { cpuMeter, processesNamed } from './support/cpu.js';
 import { runLoad, runLoadInTurns, warmUp, ms, type LoadResult } from './support/load.js';
+import { runListStatements, type ListStatements } from './support/list-statements.js';
 import { machine, writeSection } from './support/report.js';
 import { BENCH_PORTS, startSystemProcess, tokenFor } from './support/system-process.js';
 
@@ -20,6 +23,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONCURRENCY = 8;
 /** Calls of each path of each list before any is measured (see warmUp in support/load.ts). */
 const WARM_UP_CALLS = 1_500;
+const BARE_PORT = 18099;
 const benchUrl = (() => {
   const url = new URL(serverUrl);
   url.pathname = '/figdesk_bench';
@@ -120,6 +124,13 @@ async function main(): Promise<void> {
   const system = await startSystemProcess(benchUrl, { INCIDENT_JOBS_INTERVAL_MS: '0' });
   const direct = new pg.Pool({ connectionString: benchUrl, max: CONCURRENCY });
   const sqlBuilder = knexFactory({ client: 'pg' });
+  // The statements of each list, built once: the SQL path and the bare server run the same ones.
+  const statements = scenarios.map((scenario): ListStatements => {
+    const plan = listIncidentsPlan(sqlBuilder, { ...scenario.list, now: new Date() });
+    return { first: plan.first.toSQL().toNative(), fromIndex: plan.fromIndex?.toSQL().toNative(), limit: scenario.list.limit };
+  });
+  const bareServer = await startBareServer(statements);
+  const bare = new HttpPool(`http://127.0.0.1:${BARE_PORT}`, { connections: CONCURRENCY * 2 });
   const services = new HttpPool(`http://127.0.0.1:${BENCH_PORTS.incidents}`, { connections: CONCURRENCY * 2 });
   const edge = new HttpPool(`http://127.0.0.1:${BENCH_PORTS.proxy}`, { connections: CONCURRENCY * 2 });
   const postgresVersion = (await direct.query('show server_version')).rows[0].server_version as string;
@@ -128,8 +139,8 @@ async function main(): Promise<void> {
     await runLoad({ concurrency, durationMs: 2_000, task }); // warm-up: plans cached, pools filled
     return runLoad({ concurrency, durationMs: SECONDS * 1000, task });
   };
-  const get = (pool: HttpPool, path: string, token: string) => async () => {
-    const response = await pool.request({ method: 'GET', path, headers: { authorization: `Bearer ${token}` } });
+  const get = (pool: HttpPool, path: string, token?: string) => async () => {
+    const response = await pool.request({ method: 'GET', path, headers: token ? { authorization: `Bearer ${token}` } : {} });
     const body = await response.body.text();
     if (response.statusCode !== 200) throw new Error(`${response.statusCode} ${body.slice(0, 200)}`);
   };
@@ -141,46 +152,33 @@ async function main(): Promise<void> {
     const single: string[] = [];
     const rows: string[] = [];
     const cpuRows: string[] = [];
+    const floor: string[] = [];
     // CPU per process group while each path ran: the whole system is one process here.
-    const cpu = () => cpuMeter({ figdesk: () => [system.child.pid as number], postgres: () => processesNamed('postgres') });
-    const pathsOf = (scenario: Scenario, token: string) => {
+    const cpu = () => cpuMeter({ figdesk: () => [system.child.pid as number], bare: () => [bareServer.pid as number], postgres: () => processesNamed('postgres') });
+    const pathsOf = (index: number, token: string) => {
+      const scenario = scenarios[index] as Scenario;
       const path = `/api/v1/incidents?${new URLSearchParams(scenario.query)}`;
-      const plan = listIncidentsPlan(sqlBuilder, { ...scenario.list, now: new Date() });
-      const first = plan.first.toSQL().toNative();
-      const fromIndex = plan.fromIndex?.toSQL().toNative();
       // The statements the service runs, as it runs them (listIncidents): the second only when the first did not fill the page.
-      const sql = async () => {
-        const rows = await direct.query(first.sql, first.bindings as unknown[]);
-        if (!fromIndex || (rows.rowCount ?? 0) > scenario.list.limit) return rows;
-        const client = await direct.connect();
-        try {
-          await client.query('begin');
-          await client.query(BITMAP_ONLY);
-          const all = await client.query(fromIndex.sql, fromIndex.bindings as unknown[]);
-          await client.query('commit');
-          return all;
-        } finally {
-          client.release();
-        }
-      };
-      return { sql, paths: { sql, service: get(services, path, token), edge: get(edge, path, token) } };
+      const sql = () => runListStatements(direct, statements[index] as ListStatements);
+      return { sql, paths: { sql, bare: get(bare, `/${index}`), service: get(services, path, token), edge: get(edge, path, token) } };
     };
     // Every path of every list first runs WARM_UP_CALLS times, so the code measured is the code a
     // running system has: V8 optimises a function only after many calls, and the service spent
     // 2.6 ms of CPU per list in its first 5 s under load against 1.6 ms afterwards (docs/benchmarks.md).
     const warmToken = await tokenFor('agent1');
-    for (const scenario of scenarios) {
-      for (const task of Object.values(pathsOf(scenario, warmToken).paths)) await warmUp({ concurrency: CONCURRENCY, calls: WARM_UP_CALLS, task });
+    for (const index of scenarios.keys()) {
+      for (const task of Object.values(pathsOf(index, warmToken).paths)) await warmUp({ concurrency: CONCURRENCY, calls: WARM_UP_CALLS, task });
     }
-    for (const scenario of scenarios) {
+    for (const [index, scenario] of scenarios.entries()) {
       const token = await tokenFor('agent1');
-      const { sql, paths } = pathsOf(scenario, token);
+      const { sql, paths } = pathsOf(index, token);
       // In turns of a second each, so the machine's slow moments fall on every path alike (load.ts).
       const busy = await runLoadInTurns({ concurrency: CONCURRENCY, sliceMs: 1_000, turns: SECONDS, paths, cpu });
-      const alone = await runLoadInTurns({ concurrency: 1, sliceMs: 1_000, turns: 3, paths: { sql: paths.sql, service: paths.service } });
+      const alone = await runLoadInTurns({ concurrency: 1, sliceMs: 1_000, turns: 3, paths: { sql: paths.sql, bare: paths.bare, service: paths.service } });
       const matched = (await sql()).rowCount;
-      single.push(`| ${scenario.name} | ${ms(alone.sql.p50)} / ${ms(alone.sql.p95)} | ${ms(alone.service.p50)} / ${ms(alone.service.p95)} | ${(alone.service.p95 / alone.sql.p95).toFixed(2)}× |`);
+      single.push(`| ${scenario.name} | ${ms(alone.sql.p50)} / ${ms(alone.sql.p95)} | ${ms(alone.bare.p50)} / ${ms(alone.bare.p95)} | ${ms(alone.service.p50)} / ${ms(alone.service.p95)} | ${(alone.bare.p95 / alone.sql.p95).toFixed(2)}× | ${(alone.service.p95 / alone.sql.p95).toFixed(2)}× |`);
       rows.push(row(scenario.name, matched ?? 0, busy.sql, busy.service, busy.edge));
+      floor.push(`| ${scenario.name} | ${ms(busy.sql.p50)} / ${ms(busy.sql.p95)} | ${ms(busy.bare.p50)} / ${ms(busy.bare.p95)} | ${busy.bare.perSecond.toFixed(0)} | ${(busy.bare.p95 / busy.sql.p95).toFixed(2)}× | ${ms(busy.service.p95)} | ${(busy.service.p95 / busy.bare.p95).toFixed(2)}× |`);
       cpuRows.push(...cpuRowsOf(scenario.name, busy));
       console.log(rows[rows.length - 1]);
     }
@@ -201,23 +199,29 @@ async function main(): Promise<void> {
       '## Incidents (`npm run bench:incidents`)',
       '',
       `Measured ${new Date().toISOString().slice(0, 10)} on ${machine(postgresVersion)}: ${ROWS.toLocaleString('en')} seeded incidents (85% closed, 8% open; P1 2%, P2 13%; 6 categories; 50 agents; one year).`,
-      `The system runs compiled in its own process (\`node dist/src/main.js\`, request logging on); load comes from this process, ${CONCURRENCY} concurrent callers. Each path of each list first runs ${WARM_UP_CALLS.toLocaleString('en')} times, so V8 has optimised the code measured, as it has in a running system. The lists are measured in turns of 1 s per path (SQL, service, edge), ${SECONDS} turns each, so the machine's slow moments fall on all three alike; creation ${SECONDS} s per figure after 2 s of warm-up.`,
+      `The system runs compiled in its own process (\`node dist/src/main.js\`, request logging on); load comes from this process, ${CONCURRENCY} concurrent callers. Each path of each list first runs ${WARM_UP_CALLS.toLocaleString('en')} times, so V8 has optimised the code measured, as it has in a running system. The lists are measured in turns of 1 s per path (SQL, bare, service, edge), ${SECONDS} turns each, so the machine's slow moments fall on all four alike; creation ${SECONDS} s per figure after 2 s of warm-up.`,
       '"SQL" runs the exact statements the API runs (`listIncidentsPlan`: for a text search, a bounded walk down the date index, then the GIN index when the walk did not fill the page) through a pg pool: the baseline. "service" calls the incidents service over HTTP (token check, validation, JSON); "edge" goes through the migration proxy as well.',
       '',
       '| list | rows fetched (limit + 1) | SQL p50 / p95 | service p50 / p95 | service req/s | service p95 ÷ SQL p95 | edge p50 / p95 | edge req/s |',
       '|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
-      `Where each request's CPU went while its path ran (ms per request, from /proc; "figdesk" is the one process of all services, "caller" this process, which parses the rows on the SQL path and only reads the body on the others). At saturation the p95 ratio follows the ratio of the totals.`,
+      `**The floor.** "bare" runs the same statements behind the barest HTTP server (\`bench/support/bare-list-server.ts\`: node:http, a pg pool, \`JSON.stringify\` of the rows; no token, no validation, no log, no framework), measured in the same turns. What it adds to the SQL path is what any HTTP service pays on this machine before doing any work of its own; the last column is what the service adds on top of that floor.`,
       '',
-      '| list | path | figdesk | PostgreSQL | caller | total | total ÷ SQL\'s |',
+      '| list | SQL p50 / p95 | bare p50 / p95 | bare req/s | bare p95 ÷ SQL p95 | service p95 | service p95 ÷ bare p95 |',
       '|---|---|---|---|---|---|---|',
+      ...floor,
+      '',
+      `Where each request's CPU went while its path ran (ms per request, from /proc; "figdesk" is the one process of all services, "bare" the bare server, "caller" this process, which parses the rows on the SQL path and only reads the body on the others). At saturation the p95 ratio follows the ratio of the totals.`,
+      '',
+      '| list | path | figdesk | bare | PostgreSQL | caller | total | total ÷ SQL\'s |',
+      '|---|---|---|---|---|---|---|---|',
       ...cpuRows,
       '',
       `One caller at a time (no queueing): what the service adds to each query. For scale: the bare HTTP frame (\`GET /health/live\`) takes ${ms(frame.p50)} / ${ms(frame.p95)} (p50 / p95), a \`select 1\` round trip ${ms(roundTrip.p50)} / ${ms(roundTrip.p95)}.`,
       '',
-      '| list | SQL p50 / p95 | service p50 / p95 | service p95 ÷ SQL p95 |',
-      '|---|---|---|---|',
+      '| list | SQL p50 / p95 | bare p50 / p95 | service p50 / p95 | bare p95 ÷ SQL p95 | service p95 ÷ SQL p95 |',
+      '|---|---|---|---|---|---|',
       ...single,
       '',
       'Creation (`POST /api/v1/incidents` of a P3 incident with a category: the incident, its history entry and its outbox event in one statement):',
@@ -236,6 +240,8 @@ async function main(): Promise<void> {
   } finally {
     await services.close();
     await edge.close();
+    await bare.close();
+    bareServer.kill();
     await direct.end();
     await sqlBuilder.destroy();
     await system.stop();
@@ -257,18 +263,27 @@ function directCreate(pool: pg.Pool) {
 }
 
 /** CPU milliseconds per request of each path, by process group, and the total against the SQL path's. */
-function cpuRowsOf(name: string, results: Record<'sql' | 'service' | 'edge', LoadResult>): string[] {
+function cpuRowsOf(name: string, results: Record<'sql' | 'bare' | 'service' | 'edge', LoadResult>): string[] {
   const perRequest = (result: LoadResult) => {
     const spent = result.cpu ?? {};
     const of = (group: string) => (1000 * (spent[group] ?? 0)) / result.requests;
-    return { figdesk: of('figdesk'), postgres: of('postgres'), caller: of('load generator') };
+    return { figdesk: of('figdesk'), bare: of('bare'), postgres: of('postgres'), caller: of('load generator') };
   };
-  const total = (cpu: ReturnType<typeof perRequest>) => cpu.figdesk + cpu.postgres + cpu.caller;
+  const total = (cpu: ReturnType<typeof perRequest>) => cpu.figdesk + cpu.bare + cpu.postgres + cpu.caller;
   const baseline = total(perRequest(results.sql));
-  return (['sql', 'service', 'edge'] as const).map((path) => {
+  return (['sql', 'bare', 'service', 'edge'] as const).map((path) => {
     const cpu = perRequest(results[path]);
-    return `| ${name} | ${path === 'sql' ? 'SQL' : path} | ${cpu.figdesk.toFixed(2)} | ${cpu.postgres.toFixed(2)} | ${cpu.caller.toFixed(2)} | ${total(cpu).toFixed(2)} | ${(total(cpu) / baseline).toFixed(2)}× |`;
+    return `| ${name} | ${path === 'sql' ? 'SQL' : path} | ${cpu.figdesk.toFixed(2)} | ${cpu.bare.toFixed(2)} | ${cpu.postgres.toFixed(2)} | ${cpu.caller.toFixed(2)} | ${total(cpu).toFixed(2)} | ${(total(cpu) / baseline).toFixed(2)}× |`;
   });
+}
+
+/** The bare server (support/bare-list-server.ts) in its own process, holding the lists' statements. */
+async function startBareServer(lists: ListStatements[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/bare-list-server.ts', benchUrl, String(BARE_PORT), String(CONCURRENCY)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  await once(child, 'message');
+  child.send({ lists });
+  await once(child, 'message');
+  return child;
 }
 
 function row(name: string, matched: number, sql: LoadResult, http: LoadResult, edge: LoadResult): string {

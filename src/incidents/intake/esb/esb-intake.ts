@@ -29,7 +29,7 @@ export interface EsbResult {
 
 /** The same key with another body is a caller's bug, not a repeat (the IETF Idempotency-Key draft's 422). */
 const KeyReused = () =>
-  new HttpProblem(422, 'Idempotency-Key reused', 'This Idempotency-Key was used before with a different body; use a new key for a new incident', { type: 'https://figdesk.dev/problems/idempotency-key-reused' });
+  new HttpProblem(422, 'Idempotency-Key reused', 'This Idempotency-Key was used before with a different body; use a new key for a new message', { type: 'https://figdesk.dev/problems/idempotency-key-reused' });
 
 const hashOf = (payload: unknown) => createHash('sha256').update(JSON.stringify(payload)).digest('hex');
 
