@@ -4,8 +4,8 @@ import request from 'supertest';
 import { documentedOperations, expectAuthorisation, matrixCases, operationsOf, type Caller, type MatrixRow } from '../../test/support/authorization-matrix.js';
 import { startTestSystem, type TestSystem } from '../../test/support/system.js';
 
-/** {incidentId} is an incident already linked to the problem; `idempotent` calls send a fresh Idempotency-Key. */
-type Row = MatrixRow & { linked?: true; idempotent?: true };
+/** {incidentId} is an incident already linked to the problem; `idempotent` calls send a fresh Idempotency-Key; `esb` rows act on an incident the service bus filed. */
+type Row = MatrixRow & { linked?: true; idempotent?: true; esb?: true };
 
 // The expected authorisation of every incidents-service route, written out by hand. The channel
 // webhooks (/intake/sms, /intake/telegram) take a signature or secret, not a token: sms.test.ts
@@ -27,7 +27,7 @@ const MATRIX: Row[] = [
   { method: 'post', path: '/api/v1/problems/{id}/incidents/{incidentId}', roles: ['manager'] },
   { method: 'delete', path: '/api/v1/problems/{id}/incidents/{incidentId}', roles: ['manager'], linked: true },
   { method: 'post', path: '/intake/esb', roles: ['intake'], body: { title: 'matrix' }, idempotent: true },
-  { method: 'post', path: '/intake/esb/incidents/{id}/comments', roles: ['intake'], body: { body: 'matrix' }, idempotent: true },
+  { method: 'post', path: '/intake/esb/incidents/{id}/comments', roles: ['intake'], body: { body: 'matrix' }, idempotent: true, esb: true },
   { method: 'get', path: '/api/v1/admin/notifications', roles: [] },
   { method: 'post', path: '/api/v1/admin/notifications/{id}/retry', roles: [] },
   { method: 'get', path: '/api/v1/admin/inbox', roles: [] },
@@ -44,9 +44,9 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 
 /** A fresh incident and problem per call, so each call finds what it acts on (and If-Match "1" is current). */
-async function targets(linked: boolean) {
+async function targets(linked: boolean, esb: boolean) {
   const admin = { Authorization: `Bearer ${tokens.admin}` };
-  const incident = (await request(t.edge).post('/api/v1/incidents').set(admin).send({ title: 'matrix target' }).expect(201)).body;
+  const incident = (await request(t.edge).post('/api/v1/incidents').set(admin).send({ title: 'matrix target', channel: esb ? 'esb' : 'web' }).expect(201)).body;
   const problem = (await request(t.edge).post('/api/v1/problems').set(admin).send({ title: 'matrix target' }).expect(201)).body;
   if (linked) await request(t.edge).post(`/api/v1/problems/${problem.id}/incidents/${incident.id}`).set(admin).expect(200);
   return { incident, problem };
@@ -68,7 +68,7 @@ describe('authorisation matrix of the incidents service (through the edge)', () 
   });
 
   it.each(matrixCases(MATRIX))('%s as %s', async (_name, caller, row) => {
-    const { incident, problem } = await targets(row.linked === true);
+    const { incident, problem } = await targets(row.linked === true, row.esb === true);
     const dead = row.path.startsWith('/api/v1/admin/') ? await deadLetters(incident.id) : undefined;
     const id = row.path.startsWith('/api/v1/problems') ? problem.id : row.path.startsWith('/api/v1/admin/notifications') ? dead?.notification : row.path.startsWith('/api/v1/admin/inbox') ? dead?.inbox : incident.id;
     const url = row.path.replace('{incidentId}', incident.id).replace('{id}', id as string);

@@ -8,12 +8,15 @@ let t: TestSystem;
 let auth: { Authorization: string };
 let incident: { id: string; key: string };
 let problem: { id: string; key: string };
+/** The service bus comments only on incidents it filed. */
+let esbIncident: { id: string; key: string };
 
 beforeAll(async () => {
   t = await startTestSystem();
   auth = { Authorization: `Bearer ${await t.keycloak.sign({ roles: ['admin'] })}` };
   incident = (await request(t.edge).post('/api/v1/incidents').set(auth).send({ title: 'Fuzz target' }).expect(201)).body;
   problem = (await request(t.edge).post('/api/v1/problems').set(auth).send({ title: 'Fuzz problem' }).expect(201)).body;
+  esbIncident = (await request(t.edge).post('/api/v1/incidents').set(auth).send({ title: 'Fuzz target of the bus', channel: 'esb' }).expect(201)).body;
 });
 afterAll(() => t?.stop());
 
@@ -65,7 +68,7 @@ describe('bad input is a 4xx problem, never a 5xx, and writes nothing', () => {
     ['POST /problems', async () => ({ test: request(t.edge).post('/api/v1/problems') })],
     ['PATCH /problems/:id', async () => ({ test: request(t.edge).patch(`/api/v1/problems/${problem.id}`).set('If-Match', await currentVersion(`/api/v1/problems/${problem.id}`)) })],
     ['POST /intake/esb', async () => ({ test: request(t.edge).post('/intake/esb').set('Idempotency-Key', randomUUID()) })],
-    ['POST /intake/esb/incidents/:id/comments', async () => ({ test: request(t.edge).post(`/intake/esb/incidents/${incident.id}/comments`).set('Idempotency-Key', randomUUID()) })],
+    ['POST /intake/esb/incidents/:id/comments', async () => ({ test: request(t.edge).post(`/intake/esb/incidents/${esbIncident.id}/comments`).set('Idempotency-Key', randomUUID()) })],
   ];
 
   it.each(writes)('%s with fuzzed JSON bodies', async (_route, call) => {

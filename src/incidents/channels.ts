@@ -102,7 +102,7 @@ export async function startChannels(options: { config: Config; deps: IncidentsDe
     routers.push(smsRoutes({ authToken: config.TWILIO_AUTH_TOKEN, publicUrl: () => publicUrl(config, options.edgeUrl), intake, metrics, clock: deps.clock }));
     readiness.channel_sms = on;
   } else readiness.channel_sms = off('TWILIO_ACCOUNT_SID is not set');
-  esbRoutes(api, deps, metrics);
+  esbRoutes(api, deps, metrics, { reopenWindowMs: config.REOPEN_WINDOW });
   channelAdminRoutes(api, deps);
 
   const consumer = config.AMQP_URL

@@ -182,9 +182,12 @@ describe('POST /intake/esb/incidents/:id/comments', () => {
     expect(first.body).toMatchObject({ incident_id: incident.id, visibility: 'public', body: 'The customer sent the logs', author: { kind: 'reporter', username: 'service-account-helpdesk-intake' } });
     expect(first.headers.location).toBe(`/api/v1/incidents/${incident.id}/comments`);
 
-    const repeat = await comment(incident.key, { body: 'The customer sent the logs' }, key).expect(201);
-    expect(repeat.headers['idempotent-replayed']).toBe('true');
-    expect(repeat.body).toEqual(first.body);
+    // A repeat is the same message however it names the incident: key, id, id in capitals.
+    for (const ref of [incident.key, incident.id, incident.id.toUpperCase()]) {
+      const repeat = await comment(ref, { body: 'The customer sent the logs' }, key).expect(201);
+      expect(repeat.headers['idempotent-replayed']).toBe('true');
+      expect(repeat.body).toEqual(first.body);
+    }
     await comment(incident.key, { body: 'Something else' }, key).expect(422);
     // A key that filed an incident cannot add a comment either: one key space per caller.
     const filing = newKey();
@@ -210,18 +213,32 @@ describe('POST /intake/esb/incidents/:id/comments', () => {
     await agent.transition(resolved.id, { to: 'resolved', resolution: 'Restarted it' }).expect(200);
     await comment(resolved.key, { body: 'Still broken' }, newKey()).expect(201);
     expect((await agent.get(resolved.id)).body).toMatchObject({ status: 'in_progress', resolved_at: null });
+
+    // Resolved longer ago than REOPEN_WINDOW (3 days): a new incident is the answer, as in the bot's chat.
+    await agent.transition(resolved.id, { to: 'resolved', resolution: 'Restarted it again' }).expect(200);
+    await t.database.knex.withSchema('incidents').table('incidents').where({ id: resolved.id }).update({ resolved_at: t.database.knex.raw("now() - interval '4 days'") });
+    expect((await comment(resolved.key, { body: 'Broken once more' }, newKey()).expect(409)).body.detail).toMatch(/REOPEN_WINDOW/);
+    expect((await agent.get(resolved.id)).body.status).toBe('resolved');
   });
 
-  it('refuses a closed or cancelled incident (409), an unknown one (404), an internal comment or a blank one (400), and other roles (403); each writes nothing and uses up no key', async () => {
+  it('refuses an incident the bus did not file, a closed or cancelled one (409), an unknown one (404), an internal comment or a blank one (400), and other roles (403); each writes nothing and uses up no key', async () => {
     const agent = await agentCall();
     const cancelled = await filed('Cancelled');
     await agent.transition(cancelled.id, { to: 'cancelled', reason: 'Spam' }).expect(200);
+    const closed = await filed('Closed');
+    await agent.transition(closed.id, { to: 'in_progress' }).expect(200);
+    await agent.transition(closed.id, { to: 'resolved', resolution: 'Done' }).expect(200);
+    await agent.transition(closed.id, { to: 'closed' }).expect(200);
+    const byAgent = (await agent.create({ title: uniqueTitle('Filed on the web'), channel: 'telegram', reporter: { name: 'Ann', telegram_chat_id: '77' } }).expect(201)).body;
     const open = await filed('Open');
+    const counts = async () => Promise.all(['comments', 'history', 'outbox', 'notifications'].map(async (table) => Number((await t.database.knex.withSchema('incidents').table(table).count({ n: '*' }))[0]?.n)));
     const before = await everything();
-    const commentsBefore = Number((await t.database.knex.withSchema('incidents').table('comments').count({ n: '*' }))[0]?.n);
+    const countsBefore = await counts();
     const key = newKey();
     const refusals: [string, object, number, string?][] = [
+      [byAgent.id, { body: 'Not ours' }, 409],
       [cancelled.id, { body: 'Too late' }, 409],
+      [closed.key, { body: 'Too late' }, 409],
       ['INC-999999999', { body: 'Nobody' }, 404],
       [open.id, { body: 'Secret', visibility: 'internal' }, 400],
       [open.id, { body: '   ' }, 400],
@@ -235,7 +252,7 @@ describe('POST /intake/esb/incidents/:id/comments', () => {
     }
     await comment(open.id, { body: 'No key' }, undefined).expect(400);
     expect(await everything()).toEqual(before);
-    expect(Number((await t.database.knex.withSchema('incidents').table('comments').count({ n: '*' }))[0]?.n)).toBe(commentsBefore);
+    expect(await counts()).toEqual(countsBefore);
     // The key was used up by none of them.
     await comment(open.id, { body: 'Now it goes in' }, key).expect(201);
   });

@@ -36,8 +36,8 @@ const hashOf = (payload: unknown) => createHash('sha256').update(JSON.stringify(
 /**
  * Does `work` exactly once per message id: the id is taken in the transaction that does the
  * work, so a repeat (a retry, a redelivery, two at once) gets the first answer and writes
- * nothing, and a refusal (a 4xx thrown by `work`) uses the id up for nothing. The same id with
- * another payload is refused with 422.
+ * nothing, and a refusal (a 4xx thrown by `work`) rolls back and leaves the id unused. The same
+ * id with another payload is refused with 422.
  */
 async function once(deps: IncidentsDeps, externalId: string, payload: unknown, actor: Actor, work: (uow: UnitOfWork) => Promise<{ incidentId: string; body: unknown }>): Promise<EsbResult> {
   const requestHash = hashOf(payload);
@@ -72,20 +72,29 @@ export interface EsbComment {
 }
 
 /**
- * A public comment from the service bus, once per message id. The system speaks for the
- * reporter's side, so it is a reporter's reply: an incident waiting for the customer, or
- * resolved, goes back to work (as a reply in the bot's chat does), and the reporter is not sent
- * their own words. A closed or cancelled incident takes no more replies (409): nobody would
- * read them there.
+ * A public comment from the service bus, once per message id, on an incident the bus filed (the
+ * reporters of other incidents are reached through their own channels). The system speaks for
+ * the reporter's side, so it is a reporter's reply, as in the bot's chat: an incident waiting
+ * for the customer goes back to work, and so does one resolved within `reopenWindowMs`; the
+ * reporter is not sent their own words. Refused with 409: an incident the bus did not file, a
+ * closed or cancelled one, one resolved longer ago (a new incident is the answer there).
  */
-export function commentFromEsb(deps: IncidentsDeps, message: EsbComment, actor: Actor): Promise<EsbResult> {
-  return once(deps, message.externalId, { comment_on: message.incident, body: message.body }, actor, async (uow) => {
-    let incident = await loadIncident(uow.trx, message.incident, { forUpdate: true });
-    if (incident.status === 'closed' || incident.status === 'cancelled') {
-      throw Conflict(`Incident ${incidentKey(incident.number)} is ${incident.status}; file a new incident instead`);
+export async function commentFromEsb(deps: IncidentsDeps, message: EsbComment, actor: Actor, rules: { reopenWindowMs: number }): Promise<EsbResult & { reopened: boolean }> {
+  // The key's fingerprint names the incident by its id, however the caller wrote it (key or id).
+  const target = await loadIncident(deps.db.primary, message.incident);
+  let reopened = false;
+  const result = await once(deps, message.externalId, { comment_on: target.id, body: message.body }, actor, async (uow) => {
+    let incident = await loadIncident(uow.trx, target.id, { forUpdate: true });
+    const key = incidentKey(incident.number);
+    if (incident.channel !== 'esb') throw Conflict(`Incident ${key} was not filed through the service bus; its reporter is answered through ${incident.channel}`);
+    if (incident.status === 'closed' || incident.status === 'cancelled') throw Conflict(`Incident ${key} is ${incident.status}; file a new incident instead`);
+    reopened = incident.status === 'resolved';
+    if (reopened) {
+      if (uow.now.getTime() - (incident.resolved_at as Date).getTime() > rules.reopenWindowMs) throw Conflict(`Incident ${key} was resolved longer ago than REOPEN_WINDOW; file a new incident instead`);
+      incident = await applyTransition(uow, deps, incident, { to: 'in_progress', reason: 'The reporter wrote again after the resolution' });
     }
-    if (incident.status === 'resolved') incident = await applyTransition(uow, deps, incident, { to: 'in_progress', reason: 'The reporter wrote again after the resolution' });
     const { comment } = await writeComment(uow, deps, incident, { body: message.body, visibility: 'public' }, { ...actor, kind: 'reporter' });
     return { incidentId: incident.id, body: presentComment(comment) };
   });
+  return { ...result, reopened: reopened && !result.repeat };
 }

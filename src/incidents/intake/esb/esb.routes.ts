@@ -13,7 +13,7 @@ const IdempotencyHeaders = z.looseObject({
 });
 
 /** POST /intake/esb: other systems file incidents with their service account, idempotently, and add public comments to them. */
-export function esbRoutes(api: Api, deps: IncidentsDeps, metrics: IntakeMetrics): void {
+export function esbRoutes(api: Api, deps: IncidentsDeps, metrics: IntakeMetrics, rules: { reopenWindowMs: number }): void {
   api.add(
     {
       method: 'post',
@@ -45,7 +45,7 @@ export function esbRoutes(api: Api, deps: IncidentsDeps, metrics: IntakeMetrics)
     {
       method: 'post',
       path: '/intake/esb/incidents/:id/comments',
-      summary: "Add a public comment to an incident from the enterprise service bus, as the reporter's side (Idempotency-Key required)",
+      summary: "Add a public comment, as the reporter's side, to an incident the enterprise service bus filed (Idempotency-Key required)",
       tags: ['intake'],
       access: ['intake'],
       headers: IdempotencyHeaders,
@@ -53,15 +53,15 @@ export function esbRoutes(api: Api, deps: IncidentsDeps, metrics: IntakeMetrics)
       body: EsbComment,
       responses: {
         201: { description: 'Added; a repeat of the key gets this answer again with Idempotent-Replayed: true', schema: CommentSchema, headers: { Location: "URL of the incident's comments" } },
-        409: { description: 'The incident is closed or cancelled' },
+        409: { description: 'The incident was not filed through the service bus, is closed or cancelled, or was resolved longer ago than REOPEN_WINDOW' },
         422: { description: 'The key was used before with another body' },
       },
     },
     async ({ params, body, user }, req, res) => {
       const key = req.get('idempotency-key') as string;
       // One key space per caller for incidents and comments alike: a key reused across them is a 422.
-      const result = await commentFromEsb(deps, { externalId: `http:${user.id}:${key}`, incident: params.id, body: body.body }, actorOf(user));
-      metrics.messages.inc({ channel: 'esb', outcome: result.repeat ? 'duplicate' : 'threaded' });
+      const result = await commentFromEsb(deps, { externalId: `http:${user.id}:${key}`, incident: params.id, body: body.body }, actorOf(user), rules);
+      metrics.messages.inc({ channel: 'esb', outcome: result.repeat ? 'duplicate' : result.reopened ? 'reopened' : 'threaded' });
       const comment = result.body as { incident_id: string };
       answer(res, result, `/api/v1/incidents/${comment.incident_id}/comments`);
     },
