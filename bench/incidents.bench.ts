@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     const plan = listIncidentsPlan(sqlBuilder, { ...scenario.list, now: new Date() });
     return { first: plan.first.toSQL().toNative(), fromIndex: plan.fromIndex?.toSQL().toNative(), limit: scenario.list.limit };
   });
-  const bareServer = await startBareServer(statements);
+  let bareServer: ChildProcess | undefined;
   const bare = new HttpPool(`http://127.0.0.1:${BARE_PORT}`, { connections: CONCURRENCY * 2 });
   const services = new HttpPool(`http://127.0.0.1:${BENCH_PORTS.incidents}`, { connections: CONCURRENCY * 2 });
   const edge = new HttpPool(`http://127.0.0.1:${BENCH_PORTS.proxy}`, { connections: CONCURRENCY * 2 });
@@ -146,6 +146,8 @@ async function main(): Promise<void> {
   };
 
   try {
+    bareServer = await startBareServer(statements);
+    const bareServerPid = bareServer.pid as number;
     // What any request costs on this machine, before any work of ours: the HTTP frame and a database round trip.
     const frame = await runLoad({ concurrency: 1, durationMs: 3_000, task: async () => (await services.request({ method: 'GET', path: '/health/live' })).body.text() });
     const roundTrip = await runLoad({ concurrency: 1, durationMs: 3_000, task: () => direct.query('select 1') });
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
     const cpuRows: string[] = [];
     const floor: string[] = [];
     // CPU per process group while each path ran: the whole system is one process here.
-    const cpu = () => cpuMeter({ figdesk: () => [system.child.pid as number], bare: () => [bareServer.pid as number], postgres: () => processesNamed('postgres') });
+    const cpu = () => cpuMeter({ figdesk: () => [system.child.pid as number], bare: () => [bareServerPid], postgres: () => processesNamed('postgres') });
     const pathsOf = (index: number, token: string) => {
       const scenario = scenarios[index] as Scenario;
       const path = `/api/v1/incidents?${new URLSearchParams(scenario.query)}`;
@@ -206,7 +208,7 @@ async function main(): Promise<void> {
       '|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
-      `**The floor.** "bare" runs the same statements behind the barest HTTP server (\`bench/support/bare-list-server.ts\`: node:http, a pg pool, \`JSON.stringify\` of the rows; no token, no validation, no log, no framework), measured in the same turns. What it adds to the SQL path is what any HTTP service pays on this machine before doing any work of its own; the last column is what the service adds on top of that floor.`,
+      `**The floor.** "bare" runs the same statements behind a minimal HTTP server (\`bench/support/bare-list-server.ts\`: node:http, a pg pool, \`JSON.stringify\` of the rows; no token, no validation, no log, no framework, and every value left as PostgreSQL's text), measured in the same turns. What it adds to the SQL path is about what an HTTP service pays on this machine before doing any work of its own; the last column is what the service adds on top of that floor.`,
       '',
       '| list | SQL p50 / p95 | bare p50 / p95 | bare req/s | bare p95 ÷ SQL p95 | service p95 | service p95 ÷ bare p95 |',
       '|---|---|---|---|---|---|---|',
@@ -241,7 +243,7 @@ async function main(): Promise<void> {
     await services.close();
     await edge.close();
     await bare.close();
-    bareServer.kill();
+    bareServer?.kill();
     await direct.end();
     await sqlBuilder.destroy();
     await system.stop();
@@ -280,9 +282,18 @@ function cpuRowsOf(name: string, results: Record<'sql' | 'bare' | 'service' | 'e
 /** The bare server (support/bare-list-server.ts) in its own process, holding the lists' statements. */
 async function startBareServer(lists: ListStatements[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/bare-list-server.ts', benchUrl, String(BARE_PORT), String(CONCURRENCY)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  await once(child, 'message');
-  child.send({ lists });
-  await once(child, 'message');
+  // Its answer, or its exit (it could not load, or the port is taken): never a wait for ever.
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`the bare server exited (${String(code)}) before it was ready`);
+  });
+  try {
+    await Promise.race([once(child, 'message'), exited]);
+    child.send({ lists });
+    await Promise.race([once(child, 'message'), exited]);
+  } catch (error) {
+    child.kill();
+    throw error;
+  }
   return child;
 }
 
