@@ -11,6 +11,9 @@ export function parseIncidentRef(ref: string): { id: string } | { number: number
   return match ? { number: Number(match[1]) } : { id: ref.toLowerCase() };
 }
 
+/** An id no row has: a filter by an unknown incident or problem matches nothing. */
+export const NO_SUCH_ID = '00000000-0000-0000-0000-000000000000';
+
 export function parseProblemRef(ref: string): { id: string } | { number: number } {
   const match = PROBLEM_KEY.exec(ref);
   return match ? { number: Number(match[1]) } : { id: ref.toLowerCase() };

@@ -10,6 +10,12 @@ export async function loadIncident(db: Db, ref: string, options: { forUpdate?: b
   return incident;
 }
 
+/** An incident's id from its id or key: a UUID as it is, a key looked up (undefined when no incident has it). */
+export async function incidentIdOf(db: Db, ref: string): Promise<string | undefined> {
+  const parsed = parseIncidentRef(ref);
+  return 'id' in parsed ? parsed.id : (await findIncident(db, parsed))?.id;
+}
+
 export async function loadProblem(db: Db, ref: string, options: { forUpdate?: boolean } = {}): Promise<ProblemRow> {
   const problem = await findProblem(db, parseProblemRef(ref), options);
   if (!problem) throw NotFound('problem', ref);

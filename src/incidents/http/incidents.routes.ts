@@ -9,7 +9,7 @@ import { findIncidents, getIncident } from '../domain/queries.js';
 import { transitionIncident } from '../domain/transition-incident.js';
 import { updateIncidentFields } from '../domain/update-incident.js';
 import { findProblem } from '../data/problem.repository.js';
-import { parseProblemRef } from '../domain/incident-ref.js';
+import { NO_SUCH_ID, parseProblemRef } from '../domain/incident-ref.js';
 import type { SortKey } from '../data/incident-query.js';
 import { presentProblem } from './presenters.js';
 import { etagOf, IfMatch, requiredVersion, versionOf } from '../../platform/http/index.js';
@@ -37,7 +37,7 @@ export function incidentRoutes(api: Api, deps: IncidentsDeps): void {
       let problemId: string | undefined;
       if (query.problem) {
         const problem = await findProblem(deps.db.replica, parseProblemRef(query.problem));
-        problemId = problem?.id ?? '00000000-0000-0000-0000-000000000000'; // an unknown problem has no incidents
+        problemId = problem?.id ?? NO_SUCH_ID;
       }
       const descending = query.sort.startsWith('-');
       const page = await findIncidents(deps, {

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { decodeCursor, NotFound, Conflict, PageQuery, pageSchema, toPage, type Api } from '../../platform/http/index.js';
 import { inboxItemState, listInboxItems, retryInboxItem, type InboxItem } from '../data/inbox.repository.js';
 import { listNotifications, notificationState, retryNotification, type NotificationRow } from '../data/notification.repository.js';
-import { findIncident } from '../data/incident.repository.js';
 import type { IncidentsDeps } from '../domain/deps.js';
-import { parseIncidentRef } from '../domain/incident-ref.js';
+import { NO_SUCH_ID } from '../domain/incident-ref.js';
+import { incidentIdOf } from '../domain/load.js';
 import { IncidentRef } from '../http/incidents.schemas.js';
 
 const tags = ['admin'];
@@ -54,7 +54,6 @@ const presentInboxItem = (row: InboxItem) => ({
 });
 
 const IdParam = z.strictObject({ id: z.uuid() });
-const NO_INCIDENT = '00000000-0000-0000-0000-000000000000';
 const InboxIdParam = z.strictObject({ id: z.string().regex(/^\d{1,18}$/, 'An inbox item id') });
 
 /**
@@ -67,7 +66,7 @@ export function channelAdminRoutes(api: Api, deps: IncidentsDeps): void {
     async ({ query }, _req, res) => {
       const before = query.cursor ? decodeCursor(query.cursor, z.tuple([z.iso.datetime(), z.uuid()])) : undefined;
       // An incident's key (INC-000123) works as well as its id; an unknown one has no messages.
-      const incidentId = query.incident_id ? ((await findIncident(deps.db.replica, parseIncidentRef(query.incident_id)))?.id ?? NO_INCIDENT) : undefined;
+      const incidentId = query.incident_id ? ((await incidentIdOf(deps.db.replica, query.incident_id)) ?? NO_SUCH_ID) : undefined;
       const rows = await listNotifications(deps.db.replica, { state: query.state, incidentId, before, limit: query.limit + 1 });
       res.json(toPage(rows, query.limit, (row) => [iso(row.created_at), row.id], presentNotification));
     },

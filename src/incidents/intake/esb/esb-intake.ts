@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Conflict, HttpProblem } from '../../../platform/http/index.js';
+import { Conflict, HttpProblem, NotFound } from '../../../platform/http/index.js';
 import { findInboxItem, saveInboxResult, takeIdempotencyKey } from '../../data/inbox.repository.js';
 import type { Actor } from '../../data/incident.repository.js';
 import { createIncidentIn, type CreateIncidentInput } from '../../domain/create-incident.js';
@@ -8,7 +8,7 @@ import { incidentView } from '../../domain/incident-view.js';
 import { inTransaction, type UnitOfWork } from '../../domain/unit-of-work.js';
 import { writeComment } from '../../domain/add-comment.js';
 import { incidentKey } from '../../domain/incident-ref.js';
-import { loadIncident } from '../../domain/load.js';
+import { incidentIdOf, loadIncident } from '../../domain/load.js';
 import { applyTransition } from '../../domain/transition-incident.js';
 import { presentComment } from '../../http/presenters.js';
 
@@ -81,10 +81,11 @@ export interface EsbComment {
  */
 export async function commentFromEsb(deps: IncidentsDeps, message: EsbComment, actor: Actor, rules: { reopenWindowMs: number }): Promise<EsbResult & { reopened: boolean }> {
   // The key's fingerprint names the incident by its id, however the caller wrote it (key or id).
-  const target = await loadIncident(deps.db.primary, message.incident);
+  const incidentId = await incidentIdOf(deps.db.primary, message.incident);
+  if (!incidentId) throw NotFound('incident', message.incident);
   let reopened = false;
-  const result = await once(deps, message.externalId, { comment_on: target.id, body: message.body }, actor, async (uow) => {
-    let incident = await loadIncident(uow.trx, target.id, { forUpdate: true });
+  const result = await once(deps, message.externalId, { comment_on: incidentId, body: message.body }, actor, async (uow) => {
+    let incident = await loadIncident(uow.trx, incidentId, { forUpdate: true });
     const key = incidentKey(incident.number);
     if (incident.channel !== 'esb') throw Conflict(`Incident ${key} was not filed through the service bus; its reporter is answered through ${incident.channel}`);
     if (incident.status === 'closed' || incident.status === 'cancelled') throw Conflict(`Incident ${key} is ${incident.status}; file a new incident instead`);
